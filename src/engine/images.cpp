@@ -15,10 +15,10 @@ struct ProgressReader {
       error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
       return true;
     }
-    if (j.contains("aux") && j["aux"].is_object() && j["aux"].contains("ID")) image_id = j["aux"]["ID"];
+    if (j.contains("aux") && j["aux"].is_object() && j["aux"].contains("ID")) image_id = j["aux"]["ID"].get<std::string>();
     for (const char* key : {"stream", "status"}) {
       if (!j.contains(key) || !j[key].is_string()) continue;
-      std::string text = j[key];
+      std::string text = j[key].get<std::string>();
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
       if (text.empty()) continue;
       last_text = text;

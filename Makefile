@@ -1,0 +1,61 @@
+# LLMSpell Fleet. Every target prepares the machine it needs on its own (packages, a running
+# Docker engine), idempotently: with everything present the set-up costs a fraction of a second.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+JOBS ?= $(shell nproc)
+FLEET := $(BUILD_DIR)/bin/llmspell-fleet
+CMAKE_FLAGS ?=
+
+.PHONY: all setup deps engine configure build test unit-test integration-test sanitize bench \
+        format format-check docker-up clean
+
+all: build
+
+deps:
+	@bash docker/host-setup.sh deps
+
+engine:
+	@bash docker/host-setup.sh engine
+
+setup: deps engine
+
+$(BUILD_DIR)/CMakeCache.txt: | deps
+	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+
+configure: $(BUILD_DIR)/CMakeCache.txt
+
+build: deps configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory
+
+# The whole suite: unit tests, then integration tests against the real engine.
+test: setup build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+unit-test: build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+integration-test: setup build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L integration --timeout 600
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: deps
+	@cmake -S . -B $(ASAN_DIR) -DFLEET_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(ASAN_DIR) -j $(JOBS) -- --no-print-directory
+	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+bench: setup build
+	@$(BUILD_DIR)/bin/fleet-bench
+
+format: configure
+	@cmake --build $(BUILD_DIR) --target format
+
+format-check: configure
+	@cmake --build $(BUILD_DIR) --target format-check
+
+# The main job. Today it readies the host (packages, engine) and the fleet binary, then reports the engine.
+docker-up: setup build
+	@$(FLEET) version
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)

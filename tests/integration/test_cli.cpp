@@ -1,0 +1,74 @@
+// The binary as a user runs it: exit codes and one-line messages.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CliResult run_cli(const std::string& env, const std::string& args) {
+  auto dir = std::filesystem::temp_directory_path();
+  auto out = dir / ("fleet-cli-" + std::to_string(::getpid()) + ".out");
+  auto err = dir / ("fleet-cli-" + std::to_string(::getpid()) + ".err");
+  std::string cmd = env + " " + FLEET_CLI + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  int status = std::system(cmd.c_str());
+  CliResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("cli: an engine that does not answer gives one line and exit 1", "[cli]") {
+  CliResult r = run_cli("DOCKER_HOST=unix:///tmp/fleet-no-such-docker.sock", "version");
+  CHECK(r.code == 1);
+  CHECK(r.out.empty());
+  CHECK(r.err ==
+        "llmspell-fleet: cannot reach the Docker engine at unix:///tmp/fleet-no-such-docker.sock: is dockerd running?\n");
+  CliResult tcp = run_cli("DOCKER_HOST=tcp://127.0.0.1:1", "ping");
+  CHECK(tcp.code == 1);
+  CHECK(tcp.err == "llmspell-fleet: cannot reach the Docker engine at tcp://127.0.0.1:1: is dockerd running?\n");
+}
+
+TEST_CASE("cli: a malformed DOCKER_HOST is bad input, named in the message", "[cli]") {
+  CliResult r = run_cli("DOCKER_HOST=docker.example:2375", "ping");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("llmspell-fleet: DOCKER_HOST=\"docker.example:2375\" is not valid"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CliResult h = run_cli("", "-H tcp://host:notaport ping");
+  CHECK(h.code == 2);
+  CHECK_THAT(h.err, Catch::Contains("tcp://host:notaport"));
+}
+
+TEST_CASE("cli: version and ping against the real engine", "[cli]") {
+  CliResult v = run_cli("", "version");
+  CHECK(v.code == 0);
+  CHECK_THAT(v.out, Catch::Contains("API in use:"));
+  CliResult p = run_cli("", "ping");
+  CHECK(p.code == 0);
+  CHECK_THAT(p.out, Catch::StartsWith("OK "));
+}
+
+TEST_CASE("cli: unknown commands and options are usage errors", "[cli]") {
+  CHECK(run_cli("", "no-such-command").code == 2);
+  CHECK(run_cli("", "version --no-such-flag").code == 2);
+  CHECK(run_cli("", "").code == 2);
+}

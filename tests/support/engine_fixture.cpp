@@ -1,0 +1,166 @@
+#include "support/engine_fixture.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "util/tar.hpp"
+
+namespace fleet::test {
+namespace {
+
+std::string new_scope_id() {
+  std::random_device rd;
+  return "t" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 100000);
+}
+
+bool process_alive(const std::string& pid_text) {
+  try {
+    pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+bool expired(const engine::Labels& labels) {
+  auto it = labels.find(kExpiresLabel);
+  if (it == labels.end()) return true;
+  try {
+    return std::stoll(it->second) < static_cast<long long>(std::time(nullptr));
+  } catch (const std::exception&) {
+    return true;
+  }
+}
+
+bool dead_run(const engine::Labels& labels) {
+  auto pid = labels.find(kPidLabel);
+  return pid == labels.end() || !process_alive(pid->second) || expired(labels);
+}
+
+template <typename Fn>
+void ignore_not_found(Fn&& fn) {
+  try {
+    fn();
+  } catch (const engine::NotFoundError&) {
+    // Already gone: removal raced with the engine or another cleanup.
+  }
+}
+
+// Removes the objects matching `filters` for which `remove_it` holds. Containers go first:
+// networks, volumes and images in use cannot be removed.
+int remove_matching(engine::Client& client, const engine::Filters& filters,
+                    const std::function<bool(const engine::Labels&)>& remove_it) {
+  int removed = 0;
+  for (const auto& c : client.list_containers({.all = true, .filters = filters}))
+    if (remove_it(c.labels)) {
+      ignore_not_found([&] { client.remove_container(c.id, {.force = true, .volumes = true}); });
+      ++removed;
+    }
+  for (const auto& n : client.list_networks(filters))
+    if (remove_it(n.labels)) {
+      ignore_not_found([&] { client.remove_network(n.id); });
+      ++removed;
+    }
+  for (const auto& v : client.list_volumes(filters))
+    if (remove_it(v.labels)) {
+      ignore_not_found([&] { client.remove_volume(v.name, true); });
+      ++removed;
+    }
+  for (const auto& image : client.list_images(filters))
+    if (remove_it(image.labels)) {
+      ignore_not_found([&] { client.remove_image(image.id, true); });
+      ++removed;
+    }
+  return removed;
+}
+
+std::uint64_t fnv1a(const std::string& data) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : data) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+engine::Client make_client() { return engine::Client::from_environment(); }
+
+TestScope::TestScope() : client_(make_client()), id_(new_scope_id()) { remove_all(); }
+
+TestScope::~TestScope() {
+  try {
+    remove_all();
+  } catch (const std::exception&) {
+    // A destructor must not throw; the reaper removes what is left on the next run.
+  }
+}
+
+engine::Labels TestScope::labels() const {
+  return {{kSessionLabel, id_},
+          {kPidLabel, std::to_string(::getpid())},
+          {kExpiresLabel, std::to_string(std::time(nullptr) + 3600)}};
+}
+
+std::string TestScope::name(const std::string& suffix) const { return id_ + "-" + suffix; }
+
+engine::Filters TestScope::label_filter() const { return {{"label", {std::string(kSessionLabel) + "=" + id_}}}; }
+
+nlohmann::json TestScope::container_body(const std::vector<std::string>& cmd) const {
+  nlohmann::json body = {
+      {"Image", kTestImage},
+      {"Labels", labels()},
+      {"HostConfig",
+       {{"Memory", 64 * 1024 * 1024},
+        {"NanoCpus", 500'000'000},
+        {"PidsLimit", 64},
+        {"CapDrop", {"ALL"}},
+        {"SecurityOpt", {"no-new-privileges:true"}}}}};
+  if (!cmd.empty()) body["Cmd"] = cmd;
+  return body;
+}
+
+std::string TestScope::run(const std::string& name_suffix, const nlohmann::json& body) {
+  std::string id = client_.create_container(name(name_suffix), body).id;
+  client_.start_container(id);
+  return id;
+}
+
+int TestScope::remove_all() {
+  return remove_matching(client_, label_filter(), [](const engine::Labels&) { return true; });
+}
+
+int reap_dead_test_runs(engine::Client& client) {
+  return remove_matching(client, {{"label", {kSessionLabel}}}, dead_run);
+}
+
+void ensure_test_image(engine::Client& client) {
+  namespace fs = std::filesystem;
+  util::TarWriter context;
+  context.add_tree(fs::path(FLEET_SOURCE_DIR) / "docker" / "test-image");
+  context.add_host_file("/bin/busybox", "busybox");
+  std::string tar = context.finish();
+  std::string hash = std::to_string(fnv1a(tar));
+  try {
+    auto image = client.inspect_image(kTestImage);
+    if (image.labels.count("dev.llmspell.fleet.test.context") && image.labels.at("dev.llmspell.fleet.test.context") == hash)
+      return;
+  } catch (const engine::NotFoundError&) {
+  }
+  client.build_image(tar, {.tag = kTestImage, .labels = {{"dev.llmspell.fleet.test.context", hash}}});
+}
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace fleet::test
