@@ -17,14 +17,16 @@ struct GlobalOptions {
 };
 
 engine::Client make_client(const GlobalOptions& g) {
-  return g.host.empty() ? engine::Client::from_environment() : engine::Client(engine::Endpoint::parse(g.host));
+  return g.host.empty() ? engine::Client::from_environment()
+                        : engine::Client(engine::Endpoint::parse(g.host));
 }
 
 int cmd_version(const GlobalOptions& g, bool json) {
   engine::Client client = make_client(g);
   engine::VersionInfo v = client.version();
   if (json) {
-    std::cout << nlohmann::json{{"client", {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
+    std::cout << nlohmann::json{{"client",
+                                 {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
                                 {"engine", v.raw}}
                      .dump(2)
               << "\n";
@@ -51,7 +53,8 @@ int run(int argc, char** argv) {
   CLI::App app{"llmspell-fleet: runs LLMSpell kernels as Docker containers", "llmspell-fleet"};
   app.require_subcommand(1);
   GlobalOptions g;
-  app.add_option("-H,--host", g.host, "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
+  app.add_option("-H,--host", g.host,
+                 "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", std::string("llmspell-fleet ") + PROJECT_VERSION);

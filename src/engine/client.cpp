@@ -3,11 +3,15 @@
 
 namespace fleet::engine {
 
-std::string path_segment(std::string_view id_or_name) { return percent_encode(id_or_name); }
+std::string path_segment(std::string_view id_or_name) {
+  return percent_encode(id_or_name);
+}
 
 Client::Client(Endpoint endpoint) : transport_(std::move(endpoint)) {}
 
-Client Client::from_environment() { return Client(Endpoint::from_environment()); }
+Client Client::from_environment() {
+  return Client(Endpoint::from_environment());
+}
 
 ApiVersion Client::api_version() {
   // call_once retries on the next call if the ping throws (engine not up yet).
@@ -32,7 +36,8 @@ HttpResponse Client::call(Call c) {
   return response;
 }
 
-Client::Call Client::json_call(std::string method, std::string path, const nlohmann::json& body, std::string what) {
+Client::Call Client::json_call(std::string method, std::string path, const nlohmann::json& body,
+                               std::string what) {
   Call c;
   c.method = std::move(method);
   c.path = std::move(path);
@@ -100,10 +105,13 @@ VersionInfo Client::version() {
   return call_json({.path = "/version", .what = "engine version"}).get<VersionInfo>();
 }
 
-nlohmann::json Client::info() { return call_json({.path = "/info", .what = "engine info"}); }
+nlohmann::json Client::info() {
+  return call_json({.path = "/info", .what = "engine info"});
+}
 
 void Client::events(const EventsOptions& options, const std::function<bool(const Event&)>& sink) {
-  Call c{.path = "/events", .timeout = std::chrono::milliseconds{0}, .cancel = options.cancel, .what = "events"};
+  Call c{
+      .path = "/events", .timeout = std::chrono::milliseconds{0}, .cancel = options.cancel, .what = "events"};
   if (options.since) c.query.add("since", *options.since);
   if (options.until) c.query.add("until", *options.until);
   c.query.filters(options.filters);

@@ -189,7 +189,8 @@ class Client {
                           const ProgressSink& progress = nullptr);
   // `docker import`: a rootfs tar becomes image `reference` (repo:tag); returns the image id.
   std::string import_image(const std::string& rootfs_tar, const std::string& reference,
-                           const std::vector<std::string>& changes = {}, const ProgressSink& progress = nullptr);
+                           const std::vector<std::string>& changes = {},
+                           const ProgressSink& progress = nullptr);
   ImageInspect inspect_image(const std::string& name);
   std::vector<ImageSummary> list_images(const Filters& filters = {});
   void remove_image(const std::string& name, bool force = false);
@@ -204,7 +205,8 @@ class Client {
   void disconnect_network(const std::string& network, const std::string& container, bool force = false);
 
   // --- volumes
-  VolumeInfo create_volume(const std::string& name, const Labels& labels = {}, const std::string& driver = "local");
+  VolumeInfo create_volume(const std::string& name, const Labels& labels = {},
+                           const std::string& driver = "local");
   std::vector<VolumeInfo> list_volumes(const Filters& filters = {});
   void remove_volume(const std::string& name, bool force = false);
 

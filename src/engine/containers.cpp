@@ -35,12 +35,14 @@ CreateContainerResult Client::create_container(const std::string& name, const nl
   nlohmann::json j = call_json(std::move(c));
   CreateContainerResult result;
   result.id = j.at("Id").get<std::string>();
-  if (j.contains("Warnings") && j["Warnings"].is_array()) result.warnings = j["Warnings"].get<std::vector<std::string>>();
+  if (j.contains("Warnings") && j["Warnings"].is_array())
+    result.warnings = j["Warnings"].get<std::vector<std::string>>();
   return result;
 }
 
 bool Client::start_container(const std::string& id) {
-  return call({.method = "POST", .path = container_path(id, "start"), .what = "start container " + id}).status != 304;
+  return call({.method = "POST", .path = container_path(id, "start"), .what = "start container " + id})
+             .status != 304;
 }
 
 bool Client::stop_container(const std::string& id, std::optional<int> timeout_seconds) {
@@ -65,21 +67,26 @@ void Client::remove_container(const std::string& id, const RemoveContainerOption
 }
 
 bool Client::pause_container(const std::string& id) {
-  return call({.method = "POST", .path = container_path(id, "pause"), .what = "pause container " + id}).status != 304;
+  return call({.method = "POST", .path = container_path(id, "pause"), .what = "pause container " + id})
+             .status != 304;
 }
 
 bool Client::unpause_container(const std::string& id) {
-  return call({.method = "POST", .path = container_path(id, "unpause"), .what = "unpause container " + id}).status !=
-         304;
+  return call({.method = "POST", .path = container_path(id, "unpause"), .what = "unpause container " + id})
+             .status != 304;
 }
 
 ContainerInspect Client::inspect_container(const std::string& id) {
-  return call_json({.path = container_path(id, "json"), .what = "inspect container " + id}).get<ContainerInspect>();
+  return call_json({.path = container_path(id, "json"), .what = "inspect container " + id})
+      .get<ContainerInspect>();
 }
 
 WaitResult Client::wait_container(const std::string& id, const std::string& condition,
                                   std::chrono::milliseconds timeout) {
-  Call c{.method = "POST", .path = container_path(id, "wait"), .timeout = timeout, .what = "wait for container " + id};
+  Call c{.method = "POST",
+         .path = container_path(id, "wait"),
+         .timeout = timeout,
+         .what = "wait for container " + id};
   c.query.add("condition", condition);
   nlohmann::json j = call_json(std::move(c));
   WaitResult result;
@@ -89,7 +96,8 @@ WaitResult Client::wait_container(const std::string& id, const std::string& cond
 }
 
 std::vector<std::string> Client::update_container(const std::string& id, const ResourceUpdate& update) {
-  nlohmann::json j = call_json(json_call("POST", container_path(id, "update"), update.body(), "update container " + id));
+  nlohmann::json j =
+      call_json(json_call("POST", container_path(id, "update"), update.body(), "update container " + id));
   if (j.is_object() && j.contains("Warnings") && j["Warnings"].is_array())
     return j["Warnings"].get<std::vector<std::string>>();
   return {};
@@ -104,7 +112,9 @@ void Client::rename_container(const std::string& id, const std::string& new_name
 void Client::container_logs(const std::string& id, const LogsOptions& options, const OutputSink& sink) {
   bool tty = options.tty ? *options.tty : inspect_container(id).tty;
   Call c{.path = container_path(id, "logs"), .cancel = options.cancel, .what = "logs of container " + id};
-  c.query.flag("stdout", options.stdout_stream).flag("stderr", options.stderr_stream).flag("follow", options.follow);
+  c.query.flag("stdout", options.stdout_stream)
+      .flag("stderr", options.stderr_stream)
+      .flag("follow", options.follow);
   c.query.flag("timestamps", options.timestamps);
   c.query.add("tail", options.tail ? std::to_string(*options.tail) : std::string("all"));
   if (options.since) c.query.add("since", *options.since);
@@ -118,16 +128,20 @@ StatsSample Client::container_stats(const std::string& id) {
   return call_json(std::move(c)).get<StatsSample>();
 }
 
-void Client::stream_container_stats(const std::string& id, const std::function<bool(const StatsSample&)>& sink,
+void Client::stream_container_stats(const std::string& id,
+                                    const std::function<bool(const StatsSample&)>& sink,
                                     const CancelFlag* cancel) {
-  Call c{.path = container_path(id, "stats"), .timeout = std::chrono::milliseconds{0}, .cancel = cancel,
+  Call c{.path = container_path(id, "stats"),
+         .timeout = std::chrono::milliseconds{0},
+         .cancel = cancel,
          .what = "stats of container " + id};
   c.query.flag("stream", true);
   call_json_lines(std::move(c), [&](const nlohmann::json& j) { return sink(j.get<StatsSample>()); });
 }
 
 ArchiveResult Client::get_archive(const std::string& id, const std::string& path) {
-  Call c{.path = container_path(id, "archive"), .timeout = std::chrono::minutes(10),
+  Call c{.path = container_path(id, "archive"),
+         .timeout = std::chrono::minutes(10),
          .what = "copy " + path + " from container " + id};
   c.query.add("path", path);
   HttpResponse response = call(std::move(c));
@@ -139,8 +153,12 @@ ArchiveResult Client::get_archive(const std::string& id, const std::string& path
 }
 
 void Client::put_archive(const std::string& id, const std::string& path, const std::string& tar) {
-  Call c{.method = "PUT", .path = container_path(id, "archive"), .body = tar, .content_type = "application/x-tar",
-         .timeout = std::chrono::minutes(10), .what = "copy into " + path + " of container " + id};
+  Call c{.method = "PUT",
+         .path = container_path(id, "archive"),
+         .body = tar,
+         .content_type = "application/x-tar",
+         .timeout = std::chrono::minutes(10),
+         .what = "copy into " + path + " of container " + id};
   c.query.add("path", path);
   call(std::move(c));
 }

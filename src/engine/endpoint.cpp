@@ -19,7 +19,8 @@ Endpoint Endpoint::parse(std::string_view value) {
   if (value.starts_with("unix://")) {
     e.kind = Kind::Unix;
     e.socket_path = std::string(value.substr(7));
-    if (e.socket_path.empty() || e.socket_path.front() != '/') invalid(value, "the socket path must be absolute");
+    if (e.socket_path.empty() || e.socket_path.front() != '/')
+      invalid(value, "the socket path must be absolute");
     return e;
   }
   if (value.starts_with("tcp://")) {

@@ -24,10 +24,14 @@ void throw_for_status(long status, const std::string& body, const std::string& w
   std::string daemon = daemon_message_from_body(body);
   std::string message = what + ": " + (daemon.empty() ? "HTTP " + std::to_string(status) : daemon);
   switch (kind_for_status(status)) {
-    case ErrorKind::NotFound: throw NotFoundError(message, status, daemon);
-    case ErrorKind::Conflict: throw ConflictError(message, status, daemon);
-    case ErrorKind::ServerError: throw ServerError(message, status, daemon);
-    default: throw BadRequestError(message, status, daemon);
+    case ErrorKind::NotFound:
+      throw NotFoundError(message, status, daemon);
+    case ErrorKind::Conflict:
+      throw ConflictError(message, status, daemon);
+    case ErrorKind::ServerError:
+      throw ServerError(message, status, daemon);
+    default:
+      throw BadRequestError(message, status, daemon);
   }
 }
 

@@ -8,24 +8,27 @@
 namespace fleet::engine {
 
 enum class ErrorKind {
-  NotFound,        // 404
-  Conflict,        // 409
-  BadRequest,      // 400 and other 4xx
-  ServerError,     // 5xx
-  Connection,      // nothing answered at the endpoint
-  Timeout,         // the request outlived its deadline
-  Protocol,        // an answer we could not read
-  Build,           // the daemon reported a failed image build
-  InvalidEndpoint, // DOCKER_HOST malformed
-  Unsupported,     // the engine's API is older than we support
+  NotFound,         // 404
+  Conflict,         // 409
+  BadRequest,       // 400 and other 4xx
+  ServerError,      // 5xx
+  Connection,       // nothing answered at the endpoint
+  Timeout,          // the request outlived its deadline
+  Protocol,         // an answer we could not read
+  Build,            // the daemon reported a failed image build
+  InvalidEndpoint,  // DOCKER_HOST malformed
+  Unsupported,      // the engine's API is older than we support
 };
 
 class EngineError : public std::runtime_error {
  public:
   EngineError(ErrorKind kind, std::string message, long status = 0, std::string daemon_message = {})
-      : std::runtime_error(std::move(message)), kind_(kind), status_(status), daemon_message_(std::move(daemon_message)) {}
+      : std::runtime_error(std::move(message)),
+        kind_(kind),
+        status_(status),
+        daemon_message_(std::move(daemon_message)) {}
   ErrorKind kind() const { return kind_; }
-  long status() const { return status_; }                          // HTTP status, 0 when none
+  long status() const { return status_; }                                // HTTP status, 0 when none
   const std::string& daemon_message() const { return daemon_message_; }  // the engine's own words
 
  private:

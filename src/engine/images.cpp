@@ -15,7 +15,8 @@ struct ProgressReader {
       error = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
       return true;
     }
-    if (j.contains("aux") && j["aux"].is_object() && j["aux"].contains("ID")) image_id = j["aux"]["ID"].get<std::string>();
+    if (j.contains("aux") && j["aux"].is_object() && j["aux"].contains("ID"))
+      image_id = j["aux"]["ID"].get<std::string>();
     for (const char* key : {"stream", "status"}) {
       if (!j.contains(key) || !j[key].is_string()) continue;
       std::string text = j[key].get<std::string>();
@@ -31,22 +32,34 @@ struct ProgressReader {
 
 std::string Client::build_image(const std::string& context_tar, const BuildOptions& options,
                                 const ProgressSink& progress) {
-  Call c{.method = "POST", .path = "/build", .body = context_tar, .content_type = "application/x-tar",
-         .timeout = options.timeout, .what = "build image " + options.tag};
+  Call c{.method = "POST",
+         .path = "/build",
+         .body = context_tar,
+         .content_type = "application/x-tar",
+         .timeout = options.timeout,
+         .what = "build image " + options.tag};
   if (!options.tag.empty()) c.query.add("t", options.tag);
-  c.query.add("dockerfile", options.dockerfile).flag("rm", true).flag("forcerm", true).flag("nocache", options.no_cache);
+  c.query.add("dockerfile", options.dockerfile)
+      .flag("rm", true)
+      .flag("forcerm", true)
+      .flag("nocache", options.no_cache);
   if (!options.labels.empty()) c.query.add("labels", nlohmann::json(options.labels).dump());
   ProgressReader reader{progress};
   call_json_lines(std::move(c), std::ref(reader));
-  if (!reader.error.empty()) throw BuildError("build image " + options.tag + ": " + reader.error, 0, reader.error);
+  if (!reader.error.empty())
+    throw BuildError("build image " + options.tag + ": " + reader.error, 0, reader.error);
   if (reader.image_id.empty() && !options.tag.empty()) reader.image_id = inspect_image(options.tag).id;
   return reader.image_id;
 }
 
 std::string Client::import_image(const std::string& rootfs_tar, const std::string& reference,
                                  const std::vector<std::string>& changes, const ProgressSink& progress) {
-  Call c{.method = "POST", .path = "/images/create", .body = rootfs_tar, .content_type = "application/x-tar",
-         .timeout = std::chrono::minutes(30), .what = "import image " + reference};
+  Call c{.method = "POST",
+         .path = "/images/create",
+         .body = rootfs_tar,
+         .content_type = "application/x-tar",
+         .timeout = std::chrono::minutes(30),
+         .what = "import image " + reference};
   auto colon = reference.rfind(':');
   bool has_tag = colon != std::string::npos && reference.find('/', colon) == std::string::npos;
   c.query.add("fromSrc", "-").add("repo", has_tag ? reference.substr(0, colon) : reference);
@@ -54,7 +67,8 @@ std::string Client::import_image(const std::string& rootfs_tar, const std::strin
   for (const auto& change : changes) c.query.add("changes", change);
   ProgressReader reader{progress};
   call_json_lines(std::move(c), std::ref(reader));
-  if (!reader.error.empty()) throw BuildError("import image " + reference + ": " + reader.error, 0, reader.error);
+  if (!reader.error.empty())
+    throw BuildError("import image " + reference + ": " + reader.error, 0, reader.error);
   // The last status record of an import is the new image's id.
   return reader.last_text;
 }

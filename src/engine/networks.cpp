@@ -13,7 +13,8 @@ std::string Client::create_network(const NetworkCreateOptions& options) {
 }
 
 NetworkInfo Client::inspect_network(const std::string& id) {
-  return call_json({.path = "/networks/" + path_segment(id), .what = "inspect network " + id}).get<NetworkInfo>();
+  return call_json({.path = "/networks/" + path_segment(id), .what = "inspect network " + id})
+      .get<NetworkInfo>();
 }
 
 std::vector<NetworkInfo> Client::list_networks(const Filters& filters) {

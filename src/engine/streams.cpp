@@ -11,7 +11,8 @@ void MuxDecoder::feed(std::string_view chunk) {
     const auto* h = reinterpret_cast<const unsigned char*>(pending_.data() + pos);
     if (h[0] > 3 || h[1] || h[2] || h[3])
       throw ProtocolError("multiplexed stream: bad frame header (is the container using a TTY?)");
-    std::uint32_t size = (std::uint32_t{h[4]} << 24) | (std::uint32_t{h[5]} << 16) | (std::uint32_t{h[6]} << 8) | h[7];
+    std::uint32_t size =
+        (std::uint32_t{h[4]} << 24) | (std::uint32_t{h[5]} << 16) | (std::uint32_t{h[6]} << 8) | h[7];
     if (pending_.size() - pos - 8 < size) break;
     sink_(static_cast<StreamId>(h[0]), std::string_view(pending_).substr(pos + 8, size));
     pos += 8 + size;

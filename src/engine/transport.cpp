@@ -44,7 +44,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     // A new status line (after 100 Continue, say) starts a fresh header set.
     t->response->headers.clear();
     auto space = line.find(' ');
-    if (space != std::string_view::npos) t->response->status = std::atol(std::string(line.substr(space + 1, 3)).c_str());
+    if (space != std::string_view::npos)
+      t->response->status = std::atol(std::string(line.substr(space + 1, 3)).c_str());
     return size * count;
   }
   auto colon = line.find(':');
@@ -53,7 +54,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) value.remove_suffix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
     t->response->headers[name] = std::string(value);
   }
   return size * count;
@@ -136,7 +138,8 @@ HttpResponse Transport::perform(const HttpRequest& request) {
 
   std::string url = base_url_ + request.target;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (endpoint_.kind == Endpoint::Kind::Unix) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
+  if (endpoint_.kind == Endpoint::Kind::Unix)
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -175,14 +178,15 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-      throw ConnectionError("cannot reach the Docker engine at " + endpoint_.address + ": is dockerd running?");
+      throw ConnectionError("cannot reach the Docker engine at " + endpoint_.address +
+                            ": is dockerd running?");
     case CURLE_OPERATION_TIMEDOUT:
-      throw TimeoutError("the Docker engine at " + endpoint_.address + " did not finish " + what + " within " +
-                         std::to_string(request.timeout.count()) + " ms");
+      throw TimeoutError("the Docker engine at " + endpoint_.address + " did not finish " + what +
+                         " within " + std::to_string(request.timeout.count()) + " ms");
     default:
       if (response.status == 0)
-        throw ConnectionError("lost the connection to the Docker engine at " + endpoint_.address + " during " + what +
-                              ": " + curl_easy_strerror(code));
+        throw ConnectionError("lost the connection to the Docker engine at " + endpoint_.address +
+                              " during " + what + ": " + curl_easy_strerror(code));
       throw ProtocolError("reading the answer to " + what + " failed: " + curl_easy_strerror(code));
   }
 }

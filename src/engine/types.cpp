@@ -46,11 +46,15 @@ CpuCounters cpu_counters(const json& j) {
   return c;
 }
 
-std::string strip_slash(std::string name) { return !name.empty() && name.front() == '/' ? name.substr(1) : name; }
+std::string strip_slash(std::string name) {
+  return !name.empty() && name.front() == '/' ? name.substr(1) : name;
+}
 
 }  // namespace
 
-std::string ContainerSummary::name() const { return names.empty() ? std::string() : strip_slash(names.front()); }
+std::string ContainerSummary::name() const {
+  return names.empty() ? std::string() : strip_slash(names.front());
+}
 
 void from_json(const json& j, PortBinding& v) {
   v.ip = get_or<std::string>(j, "IP");
@@ -145,8 +149,9 @@ void from_json(const json& j, StatsSample& v) {
   v.memory_limit = get_or<std::uint64_t>(memory, "limit");
   const json& mstats = child(memory, "stats");
   // cgroup v1 reports total_inactive_file; v2 has only inactive_file.
-  v.memory_inactive_file = mstats.contains("total_inactive_file") ? get_or<std::uint64_t>(mstats, "total_inactive_file")
-                                                                  : get_or<std::uint64_t>(mstats, "inactive_file");
+  v.memory_inactive_file = mstats.contains("total_inactive_file")
+                               ? get_or<std::uint64_t>(mstats, "total_inactive_file")
+                               : get_or<std::uint64_t>(mstats, "inactive_file");
   v.pids = get_or<std::uint64_t>(child(j, "pids_stats"), "current");
   v.raw = j;
 }
@@ -230,17 +235,21 @@ void from_json(const json& j, VersionInfo& v) {
 }
 
 double cpu_percent(const CpuCounters& previous, const CpuCounters& current) {
-  if (current.total_usage <= previous.total_usage || current.system_usage <= previous.system_usage) return 0.0;
+  if (current.total_usage <= previous.total_usage || current.system_usage <= previous.system_usage)
+    return 0.0;
   double cpu_delta = static_cast<double>(current.total_usage - previous.total_usage);
   double system_delta = static_cast<double>(current.system_usage - previous.system_usage);
   unsigned cpus = current.online_cpus ? current.online_cpus : 1;
   return cpu_delta / system_delta * cpus * 100.0;
 }
 
-double cpu_percent(const StatsSample& sample) { return cpu_percent(sample.precpu, sample.cpu); }
+double cpu_percent(const StatsSample& sample) {
+  return cpu_percent(sample.precpu, sample.cpu);
+}
 
 std::uint64_t memory_used(const StatsSample& sample) {
-  return sample.memory_usage > sample.memory_inactive_file ? sample.memory_usage - sample.memory_inactive_file : 0;
+  return sample.memory_usage > sample.memory_inactive_file ? sample.memory_usage - sample.memory_inactive_file
+                                                           : 0;
 }
 
 double memory_percent(const StatsSample& sample) {

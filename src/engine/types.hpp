@@ -71,7 +71,7 @@ struct HostPortBinding {
 
 struct ContainerInspect {
   std::string id;
-  std::string name;  // without the leading '/'
+  std::string name;   // without the leading '/'
   std::string image;  // image id
   std::string created;
   int restart_count = 0;

@@ -9,8 +9,8 @@ std::string percent_encode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
-    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '_' || c == '.' || c == '~';
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '~';
     if (unreserved) {
       out += static_cast<char>(c);
     } else {
@@ -33,9 +33,13 @@ Query& Query::add(std::string_view key, std::string_view value) {
   return *this;
 }
 
-Query& Query::add(std::string_view key, long long value) { return add(key, std::to_string(value)); }
+Query& Query::add(std::string_view key, long long value) {
+  return add(key, std::to_string(value));
+}
 
-Query& Query::flag(std::string_view key, bool value) { return add(key, value ? "1" : "0"); }
+Query& Query::flag(std::string_view key, bool value) {
+  return add(key, value ? "1" : "0");
+}
 
 Query& Query::filters(const Filters& filters) {
   if (!filters.empty()) add("filters", filters_json(filters));

@@ -23,7 +23,7 @@ class Query {
   Query& add(std::string_view key, long long value);
   Query& flag(std::string_view key, bool value);  // "1" / "0", as the engine reads booleans
   Query& filters(const Filters& filters);         // added only when non-empty
-  std::string str() const;                         // "" or "?k=v&..."
+  std::string str() const;                        // "" or "?k=v&..."
   bool empty() const { return params_.empty(); }
 
  private:

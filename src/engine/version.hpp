@@ -22,7 +22,8 @@ inline constexpr ApiVersion kNewestApiVersion{1, 43};   // the newest API this c
 
 // min(client_newest, daemon); an engine that does not say uses the minimum. Throws
 // UnsupportedEngineError when the daemon's API is older than `minimum`.
-ApiVersion negotiate_api_version(std::optional<ApiVersion> daemon, ApiVersion client_newest = kNewestApiVersion,
+ApiVersion negotiate_api_version(std::optional<ApiVersion> daemon,
+                                 ApiVersion client_newest = kNewestApiVersion,
                                  ApiVersion minimum = kMinimumApiVersion);
 
 }  // namespace fleet::engine

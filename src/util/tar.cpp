@@ -35,6 +35,11 @@ std::uint64_t get_octal(const char* field, std::size_t width) {
   return value;
 }
 
+// memcpy from an empty string_view may pass a null pointer, which memcpy does not allow.
+void copy_field(char* field, std::string_view text) {
+  if (!text.empty()) std::memcpy(field, text.data(), text.size());
+}
+
 std::string header_block(const TarEntry& e, std::string_view name, char typeflag, std::uint64_t size) {
   std::string block(kBlock, '\0');
   char* h = block.data();
@@ -47,7 +52,7 @@ std::string header_block(const TarEntry& e, std::string_view name, char typeflag
     prefix = name.substr(0, cut);
     name = name.substr(cut + 1);
   }
-  std::memcpy(h, name.data(), name.size());
+  copy_field(h, name);
   put_octal(h + 100, 8, e.mode & 07777);
   put_octal(h + 108, 8, e.uid);
   put_octal(h + 116, 8, e.gid);
@@ -55,10 +60,10 @@ std::string header_block(const TarEntry& e, std::string_view name, char typeflag
   put_octal(h + 136, 12, 0);  // mtime 0: identical input gives an identical archive
   h[156] = typeflag;
   if (e.link_target.size() > 100) throw std::length_error("tar: link target too long");
-  std::memcpy(h + 157, e.link_target.data(), e.link_target.size());
+  copy_field(h + 157, e.link_target);
   std::memcpy(h + 257, "ustar", 6);
   std::memcpy(h + 263, "00", 2);
-  std::memcpy(h + 345, prefix.data(), prefix.size());
+  copy_field(h + 345, prefix);
   std::memset(h + 148, ' ', 8);
   unsigned sum = 0;
   for (unsigned char c : block) sum += c;
@@ -134,7 +139,9 @@ void TarWriter::add_tree(const std::filesystem::path& root, std::string_view pre
   }
 }
 
-std::string TarWriter::finish() const { return data_ + std::string(2 * kBlock, '\0'); }
+std::string TarWriter::finish() const {
+  return data_ + std::string(2 * kBlock, '\0');
+}
 
 std::vector<TarEntry> read_tar(std::string_view archive) {
   std::vector<TarEntry> entries;

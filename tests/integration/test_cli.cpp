@@ -25,7 +25,8 @@ CliResult run_cli(const std::string& env, const std::string& args) {
   auto dir = std::filesystem::temp_directory_path();
   auto out = dir / ("fleet-cli-" + std::to_string(::getpid()) + ".out");
   auto err = dir / ("fleet-cli-" + std::to_string(::getpid()) + ".err");
-  std::string cmd = env + " " + FLEET_CLI + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  std::string cmd =
+      env + " " + FLEET_CLI + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
   int status = std::system(cmd.c_str());
   CliResult r;
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -42,10 +43,12 @@ TEST_CASE("cli: an engine that does not answer gives one line and exit 1", "[cli
   CHECK(r.code == 1);
   CHECK(r.out.empty());
   CHECK(r.err ==
-        "llmspell-fleet: cannot reach the Docker engine at unix:///tmp/fleet-no-such-docker.sock: is dockerd running?\n");
+        "llmspell-fleet: cannot reach the Docker engine at unix:///tmp/fleet-no-such-docker.sock: is dockerd "
+        "running?\n");
   CliResult tcp = run_cli("DOCKER_HOST=tcp://127.0.0.1:1", "ping");
   CHECK(tcp.code == 1);
-  CHECK(tcp.err == "llmspell-fleet: cannot reach the Docker engine at tcp://127.0.0.1:1: is dockerd running?\n");
+  CHECK(tcp.err ==
+        "llmspell-fleet: cannot reach the Docker engine at tcp://127.0.0.1:1: is dockerd running?\n");
 }
 
 TEST_CASE("cli: a malformed DOCKER_HOST is bad input, named in the message", "[cli]") {

@@ -46,7 +46,7 @@ TEST_CASE("start, health, pause, unpause and stop follow the engine's state, and
   CHECK(client.stop_container(id, 10));
   engine::ContainerInspect stopped = client.inspect_container(id);
   CHECK(stopped.state.status == "exited");
-  CHECK(stopped.state.exit_code == 0);  // SIGTERM handled: no SIGKILL after the grace period
+  CHECK(stopped.state.exit_code == 0);         // SIGTERM handled: no SIGKILL after the grace period
   CHECK_FALSE(client.stop_container(id, 10));  // 304: already stopped
   client.remove_container(id);
   try {
@@ -85,7 +85,8 @@ TEST_CASE("kill sends the signal asked for and wait returns the exit status", "[
   std::string hard = scope.run("hard", scope.container_body());
   std::string three = scope.run("three", scope.container_body({"/bin/sh", "-c", "exit 3"}));
   // Let the entrypoints install their trap before signalling.
-  REQUIRE(test::wait_until([&] { return client.inspect_container(term).state.health.value().status == "healthy"; }, 30s));
+  REQUIRE(test::wait_until(
+      [&] { return client.inspect_container(term).state.health.value().status == "healthy"; }, 30s));
   client.kill_container(term, "SIGTERM");
   client.kill_container(hard);
   CHECK(client.wait_container(term, "not-running", 30s).status_code == 0);
@@ -97,7 +98,8 @@ TEST_CASE("update changes limits of a running and of a paused container", "[cont
   test::TestScope scope;
   auto& client = scope.client();
   std::string id = scope.run("update", scope.container_body());
-  client.update_container(id, {.memory = 128 * 1024 * 1024, .memory_swap = 256 * 1024 * 1024, .pids_limit = 100});
+  client.update_container(id,
+                          {.memory = 128 * 1024 * 1024, .memory_swap = 256 * 1024 * 1024, .pids_limit = 100});
   engine::ContainerInspect c = client.inspect_container(id);
   CHECK(c.memory == 128 * 1024 * 1024);
   CHECK(c.pids_limit == 100);
@@ -116,7 +118,8 @@ TEST_CASE("rename moves the name and the old one is gone", "[containers]") {
   CHECK_THROWS_AS(client.inspect_container(scope.name("old")), engine::NotFoundError);
 }
 
-TEST_CASE("remove refuses a running container unless forced, and takes anonymous volumes with v", "[containers]") {
+TEST_CASE("remove refuses a running container unless forced, and takes anonymous volumes with v",
+          "[containers]") {
   test::TestScope scope;
   auto& client = scope.client();
   nlohmann::json body = scope.container_body();
@@ -156,6 +159,7 @@ TEST_CASE("a taken name is a conflict and unknown containers are not-found error
     CHECK_THAT(std::string(e.what()), Catch::Contains(ghost));
     CHECK_THAT(e.daemon_message(), Catch::Contains("No such container"));
   }
-  CHECK_THROWS_AS(client.create_container(scope.name("bad"), {{"Image", "no-such-image-for-fleet-tests:none"}}),
-                  engine::NotFoundError);
+  CHECK_THROWS_AS(
+      client.create_container(scope.name("bad"), {{"Image", "no-such-image-for-fleet-tests:none"}}),
+      engine::NotFoundError);
 }

@@ -21,7 +21,8 @@ TEST_CASE("exec create, start and inspect one by one, with a TTY", "[exec]") {
   test::TestScope scope;
   auto& client = scope.client();
   std::string id = scope.run("tty", scope.container_body());
-  std::string exec_id = client.exec_create(id, {.cmd = {"/bin/sh", "-c", "echo on-tty; echo err-on-tty >&2"}, .tty = true});
+  std::string exec_id =
+      client.exec_create(id, {.cmd = {"/bin/sh", "-c", "echo on-tty; echo err-on-tty >&2"}, .tty = true});
   engine::ExecInspect before = client.exec_inspect(exec_id);
   CHECK_FALSE(before.running);
   CHECK(before.container_id == id);

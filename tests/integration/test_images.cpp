@@ -18,7 +18,8 @@ TEST_CASE("build from a tar context streams progress and labels the image", "[im
                                       [&](std::string_view line) { progress.emplace_back(line); });
   CHECK_THAT(id, Catch::StartsWith("sha256:"));
   auto has = [&](const std::string& text) {
-    return std::any_of(progress.begin(), progress.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+    return std::any_of(progress.begin(), progress.end(),
+                       [&](const auto& l) { return l.find(text) != std::string::npos; });
   };
   CHECK(has("Step 1/"));  // the labels option adds a LABEL step of its own
   CHECK(has("build-marker-42"));
@@ -34,14 +35,16 @@ TEST_CASE("a failing build step surfaces as a build error with the daemon's word
   util::TarWriter context;
   context.add_file("Dockerfile", std::string("FROM ") + test::kTestImage + "\nRUN exit 3\n");
   try {
-    client.build_image(context.finish(), {.tag = "llmspell-fleet-test-fail:" + scope.id(), .labels = scope.labels()});
+    client.build_image(context.finish(),
+                       {.tag = "llmspell-fleet-test-fail:" + scope.id(), .labels = scope.labels()});
     FAIL("the build succeeded");
   } catch (const engine::BuildError& e) {
     CHECK_THAT(e.daemon_message(), Catch::Contains("non-zero code: 3"));
   }
   util::TarWriter missing_base;
   missing_base.add_file("Dockerfile", "FROM no-such-base-image-for-fleet-tests:none\n");
-  CHECK_THROWS_AS(client.build_image(missing_base.finish(), {.tag = "x-fleet-never:" + scope.id()}), engine::EngineError);
+  CHECK_THROWS_AS(client.build_image(missing_base.finish(), {.tag = "x-fleet-never:" + scope.id()}),
+                  engine::EngineError);
 }
 
 TEST_CASE("a rootfs tar imports as an image that runs", "[images]") {

@@ -25,7 +25,8 @@ Output read_logs(engine::Client& client, const std::string& id, engine::LogsOpti
 TEST_CASE("logs keep stdout and stderr apart, and tail, timestamps and since select", "[logs]") {
   test::TestScope scope;
   auto& client = scope.client();
-  std::string id = scope.run("logs", scope.container_body({"/bin/sh", "-c", "echo out1; echo err1 >&2; sleep 0.2; echo out2"}));
+  std::string id = scope.run(
+      "logs", scope.container_body({"/bin/sh", "-c", "echo out1; echo err1 >&2; sleep 0.2; echo out2"}));
   REQUIRE(client.wait_container(id, "not-running", 30s).status_code == 0);
 
   Output all = read_logs(client, id);

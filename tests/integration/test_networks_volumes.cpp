@@ -17,15 +17,18 @@ TEST_CASE("networks: create, inspect, list, connect, disconnect, remove", "[netw
   REQUIRE(listed.size() == 1);
   CHECK(listed[0].id == net);
 
-  CHECK_THROWS_AS(client.create_network({.name = scope.name("net"), .labels = scope.labels()}), engine::ConflictError);
+  CHECK_THROWS_AS(client.create_network({.name = scope.name("net"), .labels = scope.labels()}),
+                  engine::ConflictError);
 
   std::string c = scope.run("member", scope.container_body());
   client.connect_network(net, c, {"kernel-alias"});
   CHECK(client.inspect_network(net).containers.count(c) == 1);
   auto networks = client.inspect_container(c).networks;
   CHECK(std::find(networks.begin(), networks.end(), scope.name("net")) != networks.end());
-  CHECK(client.inspect_container(c).raw["NetworkSettings"]["Networks"][scope.name("net")]["Aliases"].dump().find(
-            "kernel-alias") != std::string::npos);
+  CHECK(client.inspect_container(c)
+            .raw["NetworkSettings"]["Networks"][scope.name("net")]["Aliases"]
+            .dump()
+            .find("kernel-alias") != std::string::npos);
 
   client.disconnect_network(net, c);
   CHECK(client.inspect_network(net).containers.empty());

@@ -32,9 +32,12 @@ TEST_CASE("version and info describe the engine", "[system]") {
 TEST_CASE("a hundred calls go over one connection", "[system]") {
   engine::Client client = test::make_client();
   for (int i = 0; i < 100; ++i) {
-    if (i % 3 == 0) client.ping();
-    else if (i % 3 == 1) client.version();
-    else client.list_containers({.all = false, .filters = {{"label", {"no.such.label"}}}});
+    if (i % 3 == 0)
+      client.ping();
+    else if (i % 3 == 1)
+      client.version();
+    else
+      client.list_containers({.all = false, .filters = {{"label", {"no.such.label"}}}});
   }
   CHECK(client.connections_opened() == 1);
 }
@@ -49,7 +52,8 @@ TEST_CASE("events stream live, filtered by label, and end on cancel", "[system][
   std::thread watcher([&] {
     try {
       engine::Client client = test::make_client();
-      client.events({.since = since, .filters = {{"label", scope.label_filter().at("label")}, {"type", {"container"}}},
+      client.events({.since = since,
+                     .filters = {{"label", scope.label_filter().at("label")}, {"type", {"container"}}},
                      .cancel = &cancel},
                     [&](const engine::Event& e) {
                       std::lock_guard lock(mu);

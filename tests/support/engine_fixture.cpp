@@ -88,9 +88,13 @@ std::uint64_t fnv1a(const std::string& data) {
 
 }  // namespace
 
-engine::Client make_client() { return engine::Client::from_environment(); }
+engine::Client make_client() {
+  return engine::Client::from_environment();
+}
 
-TestScope::TestScope() : client_(make_client()), id_(new_scope_id()) { remove_all(); }
+TestScope::TestScope() : client_(make_client()), id_(new_scope_id()) {
+  remove_all();
+}
 
 TestScope::~TestScope() {
   try {
@@ -106,20 +110,23 @@ engine::Labels TestScope::labels() const {
           {kExpiresLabel, std::to_string(std::time(nullptr) + 3600)}};
 }
 
-std::string TestScope::name(const std::string& suffix) const { return id_ + "-" + suffix; }
+std::string TestScope::name(const std::string& suffix) const {
+  return id_ + "-" + suffix;
+}
 
-engine::Filters TestScope::label_filter() const { return {{"label", {std::string(kSessionLabel) + "=" + id_}}}; }
+engine::Filters TestScope::label_filter() const {
+  return {{"label", {std::string(kSessionLabel) + "=" + id_}}};
+}
 
 nlohmann::json TestScope::container_body(const std::vector<std::string>& cmd) const {
-  nlohmann::json body = {
-      {"Image", kTestImage},
-      {"Labels", labels()},
-      {"HostConfig",
-       {{"Memory", 64 * 1024 * 1024},
-        {"NanoCpus", 500'000'000},
-        {"PidsLimit", 64},
-        {"CapDrop", {"ALL"}},
-        {"SecurityOpt", {"no-new-privileges:true"}}}}};
+  nlohmann::json body = {{"Image", kTestImage},
+                         {"Labels", labels()},
+                         {"HostConfig",
+                          {{"Memory", 64 * 1024 * 1024},
+                           {"NanoCpus", 500'000'000},
+                           {"PidsLimit", 64},
+                           {"CapDrop", {"ALL"}},
+                           {"SecurityOpt", {"no-new-privileges:true"}}}}};
   if (!cmd.empty()) body["Cmd"] = cmd;
   return body;
 }
@@ -147,7 +154,8 @@ void ensure_test_image(engine::Client& client) {
   std::string hash = std::to_string(fnv1a(tar));
   try {
     auto image = client.inspect_image(kTestImage);
-    if (image.labels.count("dev.llmspell.fleet.test.context") && image.labels.at("dev.llmspell.fleet.test.context") == hash)
+    if (image.labels.count("dev.llmspell.fleet.test.context") &&
+        image.labels.at("dev.llmspell.fleet.test.context") == hash)
       return;
   } catch (const engine::NotFoundError&) {
   }

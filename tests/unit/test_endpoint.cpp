@@ -24,9 +24,9 @@ TEST_CASE("tcp endpoints give host and port", "[endpoint]") {
 }
 
 TEST_CASE("malformed DOCKER_HOST values are refused with the value named", "[endpoint]") {
-  for (const char* bad : {"", "docker.sock", "http://localhost:2375", "unix://relative.sock", "unix://",
-                          "tcp://localhost", "tcp://:2375", "tcp://host:0", "tcp://host:70000", "tcp://host:12ab",
-                          "tcp://host:2375/path"}) {
+  for (const char* bad :
+       {"", "docker.sock", "http://localhost:2375", "unix://relative.sock", "unix://", "tcp://localhost",
+        "tcp://:2375", "tcp://host:0", "tcp://host:70000", "tcp://host:12ab", "tcp://host:2375/path"}) {
     INFO(bad);
     try {
       Endpoint::parse(bad);

@@ -54,9 +54,10 @@ TEST_CASE("CPU percent is 0 unless both deltas are positive", "[stats]") {
   // only when the counters did not move: here they did.
   CHECK(cpu_percent(empty, prev) == Approx(100.0 / 1000.0 * 2 * 100));
   // Without online_cpus the percpu list length counts (older engines); absent both, one CPU.
-  nlohmann::json old = {{"cpu_stats", {{"cpu_usage", {{"total_usage", 300}, {"percpu_usage", {1, 2, 3, 4}}}},
-                                       {"system_cpu_usage", 2000}}},
-                        {"precpu_stats", {{"cpu_usage", {{"total_usage", 100}}}, {"system_cpu_usage", 1000}}}};
+  nlohmann::json old = {
+      {"cpu_stats",
+       {{"cpu_usage", {{"total_usage", 300}, {"percpu_usage", {1, 2, 3, 4}}}}, {"system_cpu_usage", 2000}}},
+      {"precpu_stats", {{"cpu_usage", {{"total_usage", 100}}}, {"system_cpu_usage", 1000}}}};
   StatsSample s = old.get<StatsSample>();
   CHECK(s.cpu.online_cpus == 4);
   CHECK(cpu_percent(s) == Approx(200.0 / 1000.0 * 4 * 100));

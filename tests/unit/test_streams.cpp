@@ -36,7 +36,8 @@ TEST_CASE("multiplexed frames split at every possible byte are reassembled", "[s
       (id == StreamId::Stderr ? got.err : got.out).append(data);
       ++got.frames;
     });
-    for (std::size_t pos = 0; pos < stream.size(); pos += chunk) decoder.feed(std::string_view(stream).substr(pos, chunk));
+    for (std::size_t pos = 0; pos < stream.size(); pos += chunk)
+      decoder.feed(std::string_view(stream).substr(pos, chunk));
     CHECK(got.out == "hello\n" + big);
     CHECK(got.err == "oops\n");
     CHECK(got.frames == 4);
@@ -60,7 +61,8 @@ TEST_CASE("raw TTY bytes are not taken for frames", "[streams]") {
   CHECK_THROWS_AS(decoder.feed("hello world, this is a tty\n"), ProtocolError);
 }
 
-TEST_CASE("line splitter yields whole lines across chunks and the unterminated last one at finish", "[streams]") {
+TEST_CASE("line splitter yields whole lines across chunks and the unterminated last one at finish",
+          "[streams]") {
   std::vector<std::string> lines;
   LineSplitter splitter([&](std::string_view l) { lines.emplace_back(l); });
   splitter.feed("{\"a\":1}\n{\"b\"");

@@ -28,12 +28,8 @@ TEST_CASE("a recorded inspect body maps to typed fields and keeps the raw JSON",
 }
 
 TEST_CASE("null collections and missing fields read as empty", "[types]") {
-  nlohmann::json j = {{"Id", "abc"},
-                      {"Names", nullptr},
-                      {"Labels", nullptr},
-                      {"Ports", nullptr},
-                      {"State", "running"},
-                      {"Created", 1700000000}};
+  nlohmann::json j = {{"Id", "abc"},      {"Names", nullptr},   {"Labels", nullptr},
+                      {"Ports", nullptr}, {"State", "running"}, {"Created", 1700000000}};
   ContainerSummary s = j.get<ContainerSummary>();
   CHECK(s.id == "abc");
   CHECK(s.names.empty());
@@ -42,8 +38,11 @@ TEST_CASE("null collections and missing fields read as empty", "[types]") {
   CHECK(s.ports.empty());
   CHECK(s.state == "running");
 
-  nlohmann::json inspect = {{"Id", "abc"}, {"Name", "/k-1"}, {"State", {{"Status", "exited"}, {"Health", nullptr}}},
-                            {"Config", {{"Labels", nullptr}, {"Env", nullptr}}}, {"HostConfig", nullptr}};
+  nlohmann::json inspect = {{"Id", "abc"},
+                            {"Name", "/k-1"},
+                            {"State", {{"Status", "exited"}, {"Health", nullptr}}},
+                            {"Config", {{"Labels", nullptr}, {"Env", nullptr}}},
+                            {"HostConfig", nullptr}};
   ContainerInspect c = inspect.get<ContainerInspect>();
   CHECK(c.name == "k-1");
   CHECK_FALSE(c.state.health);
@@ -53,22 +52,26 @@ TEST_CASE("null collections and missing fields read as empty", "[types]") {
 }
 
 TEST_CASE("events, exec inspects and summaries map their fields", "[types]") {
-  nlohmann::json e = {{"Type", "container"},
-                      {"Action", "health_status: healthy"},
-                      {"Actor", {{"ID", "c1"}, {"Attributes", {{"name", "k-1"}, {"image", "llmspell:latest"}}}}},
-                      {"time", 1700000000},
-                      {"timeNano", 1700000000123456789}};
+  nlohmann::json e = {
+      {"Type", "container"},
+      {"Action", "health_status: healthy"},
+      {"Actor", {{"ID", "c1"}, {"Attributes", {{"name", "k-1"}, {"image", "llmspell:latest"}}}}},
+      {"time", 1700000000},
+      {"timeNano", 1700000000123456789}};
   Event ev = e.get<Event>();
   CHECK(ev.action == "health_status: healthy");
   CHECK(ev.attributes.at("name") == "k-1");
   CHECK(ev.time_nano == 1700000000123456789);
 
   CHECK_FALSE(nlohmann::json({{"ID", "x"}, {"Running", true}, {"ExitCode", 0}}).get<ExecInspect>().exit_code);
-  CHECK_FALSE(nlohmann::json({{"ID", "x"}, {"Running", false}, {"ExitCode", nullptr}}).get<ExecInspect>().exit_code);
+  CHECK_FALSE(
+      nlohmann::json({{"ID", "x"}, {"Running", false}, {"ExitCode", nullptr}}).get<ExecInspect>().exit_code);
   CHECK(nlohmann::json({{"ID", "x"}, {"Running", false}, {"ExitCode", 7}}).get<ExecInspect>().exit_code == 7);
 
-  nlohmann::json ports = nlohmann::json::array({{{"IP", "127.0.0.1"}, {"PrivatePort", 9555}, {"PublicPort", 19555}, {"Type", "tcp"}}});
-  ContainerSummary s = nlohmann::json({{"Id", "a"}, {"Names", {"/k-1"}}, {"Ports", ports}}).get<ContainerSummary>();
+  nlohmann::json ports = nlohmann::json::array(
+      {{{"IP", "127.0.0.1"}, {"PrivatePort", 9555}, {"PublicPort", 19555}, {"Type", "tcp"}}});
+  ContainerSummary s =
+      nlohmann::json({{"Id", "a"}, {"Names", {"/k-1"}}, {"Ports", ports}}).get<ContainerSummary>();
   REQUIRE(s.ports.size() == 1);
   CHECK(s.ports[0].public_port == 19555);
   CHECK(s.name() == "k-1");

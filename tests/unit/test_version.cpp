@@ -12,7 +12,8 @@ TEST_CASE("API versions parse and compare numerically", "[version]") {
   CHECK(v->minor == 41);
   CHECK(v->str() == "1.41");
   CHECK(*ApiVersion::parse("1.9") < *ApiVersion::parse("1.10"));
-  for (const char* bad : {"", "1", "1.", ".41", "1.x", "v1.41", "1.41.2", "-1.3"}) CHECK_FALSE(ApiVersion::parse(bad));
+  for (const char* bad : {"", "1", "1.", ".41", "1.x", "v1.41", "1.41.2", "-1.3"})
+    CHECK_FALSE(ApiVersion::parse(bad));
 }
 
 TEST_CASE("negotiation takes the older of client and daemon, never below the minimum", "[version]") {
