@@ -1,0 +1,27 @@
+#include "kernel/interpreter.hpp"
+
+#include <cctype>
+
+namespace fleet::kernel {
+
+std::unique_ptr<Interpreter> make_lua_interpreter();
+std::unique_ptr<Interpreter> make_javascript_interpreter();
+
+std::unique_ptr<Interpreter> make_interpreter(const std::string& language) {
+  if (language == "lua") return make_lua_interpreter();
+  if (language == "javascript" || language == "js") return make_javascript_interpreter();
+  return nullptr;
+}
+
+Completion identifier_before(const std::string& code, std::size_t cursor) {
+  cursor = std::min(cursor, code.size());
+  std::size_t start = cursor;
+  while (start > 0) {
+    unsigned char c = static_cast<unsigned char>(code[start - 1]);
+    if (!std::isalnum(c) && c != '_' && c != '.') break;
+    --start;
+  }
+  return {{}, start, cursor};
+}
+
+}  // namespace fleet::kernel

@@ -1,0 +1,346 @@
+#include "kernel/kernel.hpp"
+
+#include <spdlog/spdlog.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fstream>
+#include <thread>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+namespace fleet::kernel {
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+
+// A signal (SIGTERM, SIGINT) interrupts zmq calls with EINTR, which cppzmq throws: that only means
+// "look at the flags again", so it reads as "nothing happened".
+bool wait_readable(zmq::pollitem_t* items, std::size_t count) {
+  try {
+    return zmq::poll(items, count, kPollInterval) > 0;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+}
+
+std::vector<std::string> receive(zmq::socket_t& socket) {
+  std::vector<zmq::message_t> parts;
+  try {
+    if (!zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait)) return {};
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return {};
+    throw;
+  }
+  std::vector<std::string> frames;
+  frames.reserve(parts.size());
+  for (auto& p : parts) frames.emplace_back(p.to_string());
+  return frames;
+}
+
+void send(zmq::socket_t& socket, const std::vector<std::string>& frames) {
+  for (std::size_t i = 0; i < frames.size(); ++i)
+    socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+}
+
+// Binds to `port`, or to a port the system picks when it is 0; returns the bound port.
+int bind_port(zmq::socket_t& socket, const std::string& transport, const std::string& ip, int port) {
+  socket.set(zmq::sockopt::linger, 1000);  // replies already queued still go out at exit
+  socket.bind(transport + "://" + ip + ":" + (port ? std::to_string(port) : std::string("*")));
+  std::string endpoint = socket.get(zmq::sockopt::last_endpoint);
+  return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+}
+
+}  // namespace
+
+Kernel::Kernel(KernelOptions options)
+    : options_(std::move(options)),
+      signer_(options_.connection.key),
+      session_(new_uuid()),
+      started_at_(iso8601_now()),
+      interpreter_(make_interpreter(options_.language)) {
+  if (!interpreter_) throw std::invalid_argument("unknown language \"" + options_.language + "\" (lua or javascript)");
+  last_activity_ = started_at_;
+  if (options_.connection.kernel_name.empty()) options_.connection.kernel_name = "llmspell-" + options_.language;
+}
+
+Kernel::~Kernel() = default;
+
+void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
+  context_ = std::make_unique<zmq::context_t>(1);
+  shell_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
+  control_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
+  stdin_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
+  iopub_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pub);
+  heartbeat_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::rep);
+  ConnectionInfo& c = options_.connection;
+  c.shell_port = bind_port(*shell_, c.transport, options_.bind_ip, c.shell_port);
+  c.iopub_port = bind_port(*iopub_, c.transport, options_.bind_ip, c.iopub_port);
+  c.stdin_port = bind_port(*stdin_, c.transport, options_.bind_ip, c.stdin_port);
+  c.control_port = bind_port(*control_, c.transport, options_.bind_ip, c.control_port);
+  c.hb_port = bind_port(*heartbeat_, c.transport, options_.bind_ip, c.hb_port);
+  if (!options_.connection_file.empty()) write_connection_file(options_.connection_file, c);
+  spdlog::info("kernel {} ({}) ready: shell {} iopub {} stdin {} control {} hb {}, connection file {}",
+               options_.kernel_id, interpreter_->language().name, c.shell_port, c.iopub_port, c.stdin_port,
+               c.control_port, c.hb_port, options_.connection_file.string());
+  publish_status(nullptr, "starting");
+  {
+    std::lock_guard lock(status_mutex_);
+    execution_state_ = "idle";
+  }
+  write_status_file();
+
+  // Signals go to this (the shell) thread only: the workers start with them blocked.
+  sigset_t signals, previous;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  std::thread control([&] { control_loop(stop, interrupt); });
+  std::thread heartbeat([&] { heartbeat_loop(stop); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  shell_loop(stop);
+  control.join();
+  heartbeat.join();
+  {
+    std::lock_guard lock(status_mutex_);
+    execution_state_ = "stopped";
+  }
+  write_status_file();
+  spdlog::info("kernel {} stopped", options_.kernel_id);
+  shell_.reset();
+  control_.reset();
+  stdin_.reset();
+  iopub_.reset();
+  heartbeat_.reset();
+  context_.reset();
+}
+
+void Kernel::shell_loop(const std::atomic<bool>& stop) {
+  while (!should_stop(stop)) {
+    if (restart_requested_.exchange(false)) {
+      auto fresh = make_interpreter(options_.language);
+      {
+        std::lock_guard swap_lock(interpreter_mutex_);
+        interpreter_.swap(fresh);
+      }
+      std::lock_guard lock(status_mutex_);
+      execution_count_ = 0;
+      spdlog::info("kernel restarted: interpreter state cleared");
+    }
+    zmq::pollitem_t items[] = {{static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0},
+                               {static_cast<void*>(*stdin_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, 2)) continue;
+    if (items[1].revents & ZMQ_POLLIN) receive(*stdin_);  // no input requests are made: drop
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    auto frames = receive(*shell_);
+    Decoded d = decode(frames, signer_);
+    if (!d.message) {
+      spdlog::warn("shell: dropped a message: {}", describe(*d.error));
+      continue;
+    }
+    handle(*shell_, *d.message, false);
+  }
+}
+
+void Kernel::control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
+  while (!should_stop(stop)) {
+    if (interrupt.exchange(false)) {  // SIGINT
+      std::lock_guard lock(interpreter_mutex_);
+      interpreter_->interrupt_requested = true;
+    }
+    zmq::pollitem_t items[] = {{static_cast<void*>(*control_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, 1)) continue;
+    auto frames = receive(*control_);
+    Decoded d = decode(frames, signer_);
+    if (!d.message) {
+      spdlog::warn("control: dropped a message: {}", describe(*d.error));
+      continue;
+    }
+    handle(*control_, *d.message, true);
+  }
+}
+
+void Kernel::heartbeat_loop(const std::atomic<bool>& stop) {
+  while (!should_stop(stop)) {
+    zmq::pollitem_t items[] = {{static_cast<void*>(*heartbeat_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, 1)) continue;
+    auto frames = receive(*heartbeat_);
+    if (!frames.empty()) send(*heartbeat_, frames);
+  }
+}
+
+void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_control) {
+  const std::string type = request.type();
+  spdlog::debug("{}: {}", on_control ? "control" : "shell", type);
+  // Control requests do not make the kernel busy: they are answered while code runs.
+  if (!on_control) {
+    std::lock_guard lock(status_mutex_);
+    execution_state_ = "busy";
+    last_activity_ = iso8601_now();
+  }
+  if (!on_control) write_status_file();
+  publish_status(&request, "busy");
+
+  if (type == "kernel_info_request") {
+    reply(socket, request, "kernel_info_reply", kernel_info());
+  } else if (type == "execute_request") {
+    execute(socket, request);
+  } else if (type == "is_complete_request") {
+    std::string status = interpreter_->is_complete(request.content.value("code", ""));
+    nlohmann::json content = {{"status", status}};
+    if (status == "incomplete") content["indent"] = "";
+    reply(socket, request, "is_complete_reply", content);
+  } else if (type == "complete_request") {
+    std::string code = request.content.value("code", "");
+    auto cursor = request.content.value("cursor_pos", code.size());
+    Completion c = interpreter_->complete(code, cursor);
+    reply(socket, request, "complete_reply",
+          {{"status", "ok"}, {"matches", c.matches}, {"cursor_start", c.cursor_start}, {"cursor_end", c.cursor_end},
+           {"metadata", nlohmann::json::object()}});
+  } else if (type == "inspect_request") {
+    reply(socket, request, "inspect_reply",
+          {{"status", "ok"}, {"found", false}, {"data", nlohmann::json::object()}, {"metadata", nlohmann::json::object()}});
+  } else if (type == "history_request") {
+    reply(socket, request, "history_reply", {{"status", "ok"}, {"history", nlohmann::json::array()}});
+  } else if (type == "comm_info_request") {
+    reply(socket, request, "comm_info_reply", {{"status", "ok"}, {"comms", nlohmann::json::object()}});
+  } else if (type == "interrupt_request") {
+    {
+      std::lock_guard lock(interpreter_mutex_);
+      interpreter_->interrupt_requested = true;
+    }
+    reply(socket, request, "interrupt_reply", {{"status", "ok"}});
+  } else if (type == "shutdown_request") {
+    bool restart = request.content.value("restart", false);
+    reply(socket, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
+    if (restart) restart_requested_ = true;
+    else shutdown_ = true;
+  } else if (type == "llmspell_status_request") {
+    reply(socket, request, "llmspell_status_reply", status());
+  } else {
+    spdlog::warn("{}: unsupported message type \"{}\"", on_control ? "control" : "shell", type);
+  }
+
+  if (!on_control) {
+    std::lock_guard lock(status_mutex_);
+    execution_state_ = "idle";
+    last_activity_ = iso8601_now();
+  }
+  if (!on_control) write_status_file();
+  publish_status(&request, "idle");
+}
+
+void Kernel::execute(zmq::socket_t& socket, const Message& request) {
+  std::string code = request.content.value("code", "");
+  bool silent = request.content.value("silent", false);
+  bool store_history = request.content.value("store_history", !silent);
+  long count;
+  {
+    std::lock_guard lock(status_mutex_);
+    if (store_history && !silent) ++execution_count_;
+    count = execution_count_;
+  }
+  if (!silent) publish(request, "execute_input", {{"code", code}, {"execution_count", count}});
+  ExecutionResult result = interpreter_->execute(code, [&](const std::string& text) {
+    if (!silent) publish(request, "stream", {{"name", "stdout"}, {"text", text}});
+  });
+  if (result.error) {
+    const ExecutionError& e = *result.error;
+    nlohmann::json error = {{"ename", e.ename}, {"evalue", e.evalue}, {"traceback", e.traceback}};
+    if (!silent) publish(request, "error", error);
+    error["status"] = "error";
+    error["execution_count"] = count;
+    reply(socket, request, "execute_reply", error);
+    return;
+  }
+  if (result.value && !silent)
+    publish(request, "execute_result",
+            {{"execution_count", count}, {"data", {{"text/plain", *result.value}}}, {"metadata", nlohmann::json::object()}});
+  reply(socket, request, "execute_reply",
+        {{"status", "ok"}, {"execution_count", count}, {"user_expressions", nlohmann::json::object()},
+         {"payload", nlohmann::json::array()}});
+}
+
+void Kernel::reply(zmq::socket_t& socket, const Message& request, const std::string& type, nlohmann::json content) {
+  Message m = make_child(request, type, session_, std::move(content));
+  m.identities = request.identities;
+  send(socket, encode(m, signer_));
+}
+
+void Kernel::publish(const Message& parent, const std::string& type, nlohmann::json content) {
+  Message m = make_child(parent, type, session_, std::move(content));
+  m.identities = {"kernel." + session_ + "." + type};
+  auto frames = encode(m, signer_);
+  std::lock_guard lock(iopub_mutex_);
+  send(*iopub_, frames);
+}
+
+void Kernel::publish_status(const Message* parent, const std::string& state) {
+  if (parent) {
+    publish(*parent, "status", {{"execution_state", state}});
+    return;
+  }
+  Message none;
+  none.header = nlohmann::json::object();
+  publish(none, "status", {{"execution_state", state}});
+}
+
+nlohmann::json Kernel::kernel_info() const {
+  LanguageInfo lang;
+  {
+    std::lock_guard lock(interpreter_mutex_);
+    lang = interpreter_->language();
+  }
+  std::string banner = "LLMSpell kernel " + options_.kernel_id + " (" + lang.name + " " + lang.version + ")";
+  for (const char* key : {"provider", "model"})
+    if (options_.config.contains(key) && options_.config[key].is_string())
+      banner += std::string(", ") + key + " " + options_.config[key].get<std::string>();
+  return {{"status", "ok"},
+          {"protocol_version", kProtocolVersion},
+          {"implementation", "llmspell-kernel"},
+          {"implementation_version", KERNEL_VERSION},
+          {"language_info",
+           {{"name", lang.name},
+            {"version", lang.version},
+            {"mimetype", lang.mimetype},
+            {"file_extension", lang.file_extension},
+            {"pygments_lexer", lang.pygments_lexer},
+            {"codemirror_mode", lang.name}}},
+          {"banner", banner},
+          {"help_links", nlohmann::json::array()},
+          {"debugger", false},
+          {"llmspell", {{"kernel_id", options_.kernel_id}, {"config", options_.config}}}};
+}
+
+nlohmann::json Kernel::status() const {
+  std::lock_guard lock(status_mutex_);
+  return {{"kernel_id", options_.kernel_id},  {"language", options_.language},
+          {"execution_state", execution_state_}, {"last_activity", last_activity_},
+          {"execution_count", execution_count_}, {"started_at", started_at_},
+          {"pid", static_cast<long>(::getpid())}};
+}
+
+void Kernel::write_status_file() {
+  if (options_.state_dir.empty()) return;
+  // Readers (the fleet, through the engine's archive API) see the old or the new file, never half.
+  auto path = options_.state_dir / "status.json";
+  auto temp = options_.state_dir / ".status.json.tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << status().dump() << "\n";
+    if (!out) {
+      spdlog::warn("cannot write {}", temp.string());
+      return;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) spdlog::warn("cannot write {}: {}", path.string(), ec.message());
+}
+
+}  // namespace fleet::kernel

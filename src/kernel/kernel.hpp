@@ -1,0 +1,79 @@
+// The Jupyter kernel server: five ZeroMQ sockets, one thread each for shell, control and heartbeat.
+// Shell runs code; control answers while code runs (interrupt, shutdown, status); iopub is shared
+// under a lock. Busy/idle and the time of the last activity go to a status file the fleet reads.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel/connection_file.hpp"
+#include "kernel/interpreter.hpp"
+#include "kernel/wire.hpp"
+
+namespace zmq {
+class context_t;
+class socket_t;
+}  // namespace zmq
+
+namespace fleet::kernel {
+
+struct KernelOptions {
+  ConnectionInfo connection;  // ports 0 are chosen at bind time
+  std::string bind_ip = "0.0.0.0";
+  std::filesystem::path connection_file;  // written once the sockets are bound
+  std::string language = "lua";
+  std::string kernel_id;
+  nlohmann::json config = nlohmann::json::object();  // the TOML config, secrets redacted
+  std::filesystem::path state_dir;                   // status.json goes here; empty: none
+};
+
+class Kernel {
+ public:
+  explicit Kernel(KernelOptions options);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // Binds, writes the connection file, serves until a shutdown request or `stop` turns true;
+  // a running execution is finished and answered first. `interrupt` is polled and forwarded.
+  void run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt);
+  const ConnectionInfo& connection() const { return options_.connection; }
+
+ private:
+  void shell_loop(const std::atomic<bool>& stop);
+  void control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt);
+  void heartbeat_loop(const std::atomic<bool>& stop);
+  bool should_stop(const std::atomic<bool>& stop) const { return stop.load() || shutdown_.load(); }
+
+  void handle(zmq::socket_t& socket, const Message& request, bool on_control);
+  void execute(zmq::socket_t& socket, const Message& request);
+  void reply(zmq::socket_t& socket, const Message& request, const std::string& type, nlohmann::json content);
+  void publish(const Message& parent, const std::string& type, nlohmann::json content);
+  void publish_status(const Message* parent, const std::string& state);
+  nlohmann::json kernel_info() const;
+  nlohmann::json status() const;
+  void write_status_file();
+
+  KernelOptions options_;
+  Signer signer_;
+  std::string session_;
+  std::string started_at_;
+  std::unique_ptr<Interpreter> interpreter_;  // only the shell thread replaces it (restart)...
+  mutable std::mutex interpreter_mutex_;       // ...under this lock, which control takes to reach it
+  std::unique_ptr<zmq::context_t> context_;
+  std::unique_ptr<zmq::socket_t> shell_, control_, stdin_, iopub_, heartbeat_;
+  std::mutex iopub_mutex_;
+  mutable std::mutex status_mutex_;
+  std::string execution_state_ = "starting";
+  std::string last_activity_;
+  long execution_count_ = 0;
+  std::atomic<bool> shutdown_{false};
+  std::atomic<bool> restart_requested_{false};
+};
+
+}  // namespace fleet::kernel
