@@ -1,6 +1,7 @@
 #include "cli/exit_codes.hpp"
 
 #include "engine/errors.hpp"
+#include "fleet/errors.hpp"
 
 namespace fleet::cli {
 
@@ -9,6 +10,10 @@ ExitStatus exit_status_for_current_exception() {
     throw;
   } catch (const UsageError& e) {
     return {kExitBadInput, e.what()};
+  } catch (const InvalidInput& e) {
+    return {kExitBadInput, e.what()};
+  } catch (const OperationFailed& e) {
+    return {kExitFailure, e.what()};
   } catch (const engine::EngineError& e) {
     bool bad_input = e.kind() == engine::ErrorKind::InvalidEndpoint;
     return {bad_input ? kExitBadInput : kExitFailure, e.what()};

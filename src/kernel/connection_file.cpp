@@ -1,13 +1,10 @@
 #include "kernel/connection_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "util/atomic_file.hpp"
 
 namespace fleet::kernel {
 
@@ -64,18 +61,7 @@ ConnectionInfo read_connection_file(const std::filesystem::path& path) {
 }
 
 void write_connection_file(const std::filesystem::path& path, const ConnectionInfo& info) {
-  std::string text = nlohmann::json(info).dump(2) + "\n";
-  std::filesystem::path temp = path;
-  temp += ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(temp.c_str());
-    throw std::runtime_error(path.string() + ": cannot write: " + std::strerror(saved));
-  }
+  util::write_file_atomically(path, nlohmann::json(info).dump(2) + "\n", 0600);
 }
 
 }  // namespace fleet::kernel

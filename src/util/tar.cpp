@@ -126,7 +126,8 @@ void TarWriter::add_tree(const std::filesystem::path& root, std::string_view pre
   for (const auto& entry : fs::recursive_directory_iterator(root)) paths.push_back(entry.path());
   std::sort(paths.begin(), paths.end());  // stable order: the same tree gives the same archive
   for (const auto& p : paths) {
-    std::string rel = fs::relative(p, root).generic_string();
+    // lexically: fs::relative would resolve a symlink to its target and archive it under that name.
+    std::string rel = p.lexically_relative(root).generic_string();
     std::string name = prefix.empty() ? rel : std::string(prefix) + "/" + rel;
     auto status = fs::symlink_status(p);
     if (fs::is_symlink(status)) {

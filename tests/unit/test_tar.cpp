@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include "util/tar.hpp"
 
@@ -56,4 +57,27 @@ TEST_CASE("malformed archives are refused", "[tar]") {
   bad[124] = 'Q';  // size field
   CHECK_THROWS_AS(read_tar(bad), std::runtime_error);
   CHECK_THROWS_AS(w.add_file("", "x"), std::invalid_argument);
+}
+
+TEST_CASE("a host tree keeps its symlinks under their own names, and file modes", "[tar]") {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("fleet-tree-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "lib");
+  std::ofstream(root / "lib" / "libx.so.1.2") << "elf";
+  fs::permissions(root / "lib" / "libx.so.1.2", fs::perms(0755));
+  fs::create_symlink("libx.so.1.2", root / "lib" / "libx.so.1");
+  TarWriter w;
+  w.add_tree(root, "rootfs");
+  fs::remove_all(root);
+  auto entries = read_tar(w.finish());
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].path == "rootfs/lib");
+  CHECK(entries[0].type == TarEntry::Type::Directory);
+  CHECK(entries[1].path == "rootfs/lib/libx.so.1");
+  CHECK(entries[1].type == TarEntry::Type::Symlink);
+  CHECK(entries[1].link_target == "libx.so.1.2");
+  CHECK(entries[2].path == "rootfs/lib/libx.so.1.2");
+  CHECK(entries[2].content == "elf");
+  CHECK(entries[2].mode == 0755);
 }
