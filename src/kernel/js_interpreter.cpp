@@ -48,6 +48,7 @@ class JsInterpreter : public Interpreter {
   ExecutionResult execute(const std::string& code, const Print& print) override {
     print_ = &print;
     interrupt_requested = false;
+    interrupted_ = false;
     ExecutionResult result;
     if (duk_peval_lstring(ctx_, code.data(), code.size()) != 0) {
       result.error = describe_error(-1);
@@ -148,7 +149,7 @@ class JsInterpreter : public Interpreter {
       e.evalue = duk_safe_to_string(ctx_, index);
       e.traceback = {"Uncaught " + e.evalue};
     }
-    if (e.evalue == "interrupted") e.ename = "KeyboardInterrupt";
+    if (interrupted_) e.ename = "KeyboardInterrupt";
     return e;
   }
 
@@ -172,7 +173,10 @@ class JsInterpreter : public Interpreter {
     JsInterpreter* self = self_of(ctx);
     while (std::chrono::steady_clock::now() < until) {
       for (int i = 0; i < 10000; ++i) work = work + static_cast<unsigned long>(i);
-      if (self && self->interrupt_requested.exchange(false)) return duk_error(ctx, DUK_ERR_ERROR, "interrupted");
+      if (self && self->interrupt_requested.exchange(false)) {
+        self->interrupted_ = true;
+        return duk_error(ctx, DUK_ERR_ERROR, "interrupted");
+      }
     }
     duk_push_number(ctx, seconds);
     return 1;
@@ -180,6 +184,7 @@ class JsInterpreter : public Interpreter {
 
   duk_context* ctx_;
   const Print* print_ = nullptr;
+  bool interrupted_ = false;
   friend JsInterpreter* self_of(duk_context* ctx);
 };
 

@@ -45,6 +45,7 @@ class LuaInterpreter : public Interpreter {
   ExecutionResult execute(const std::string& code, const Print& print) override {
     print_ = &print;
     interrupt_requested = false;
+    interrupted_ = false;
     ExecutionResult result;
     int base = lua_gettop(L_);
     lua_pushcfunction(L_, &LuaInterpreter::traceback_handler);
@@ -62,7 +63,7 @@ class LuaInterpreter : public Interpreter {
     if (lua_pcall(L_, 0, LUA_MULTRET, base + 1) != LUA_OK) {
       std::string text = lua_tostring(L_, -1) ? lua_tostring(L_, -1) : "error object is not a string";
       auto lines = split_lines(text);
-      std::string ename = text.find("interrupted") == 0 ? "KeyboardInterrupt" : "LuaError";
+      std::string ename = interrupted_ ? "KeyboardInterrupt" : "LuaError";
       result.error = ExecutionError{ename, lines.empty() ? text : lines.front(), lines};
     } else if (int n = lua_gettop(L_) - (base + 1); n > 0) {
       std::string joined;
@@ -125,6 +126,12 @@ class LuaInterpreter : public Interpreter {
   }
 
  private:
+  // Remembered, not parsed back out of the message: user code may raise "interrupted" itself.
+  int raise_interrupt(lua_State* L) {
+    interrupted_ = true;
+    return luaL_error(L, "interrupted");
+  }
+
   static int traceback_handler(lua_State* L) {
     const char* message = lua_tostring(L, 1);
     luaL_traceback(L, L, message ? message : "error", 1);
@@ -163,7 +170,7 @@ class LuaInterpreter : public Interpreter {
     LuaInterpreter* self = self_of(L);
     while (std::chrono::steady_clock::now() < until) {
       for (int i = 0; i < 10000; ++i) work = work + static_cast<unsigned long>(i);
-      if (self && self->interrupt_requested.exchange(false)) return luaL_error(L, "interrupted");
+      if (self && self->interrupt_requested.exchange(false)) return self->raise_interrupt(L);
     }
     lua_pushnumber(L, seconds);
     return 1;
@@ -171,11 +178,12 @@ class LuaInterpreter : public Interpreter {
 
   static void hook(lua_State* L, lua_Debug*) {
     LuaInterpreter* self = self_of(L);
-    if (self && self->interrupt_requested.exchange(false)) luaL_error(L, "interrupted");
+    if (self && self->interrupt_requested.exchange(false)) self->raise_interrupt(L);
   }
 
   lua_State* L_;
   const Print* print_ = nullptr;
+  bool interrupted_ = false;
 };
 
 LuaInterpreter* self_of(lua_State* L) {

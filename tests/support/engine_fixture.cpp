@@ -154,12 +154,12 @@ void ensure_test_image(engine::Client& client) {
   std::string hash = std::to_string(fnv1a(tar));
   try {
     auto image = client.inspect_image(kTestImage);
-    if (image.labels.count("dev.llmspell.fleet.test.context") &&
-        image.labels.at("dev.llmspell.fleet.test.context") == hash)
+    if (image.labels.count("dev.llmspell.fleet-test.context") &&
+        image.labels.at("dev.llmspell.fleet-test.context") == hash)
       return;
   } catch (const engine::NotFoundError&) {
   }
-  client.build_image(tar, {.tag = kTestImage, .labels = {{"dev.llmspell.fleet.test.context", hash}}});
+  client.build_image(tar, {.tag = kTestImage, .labels = {{"dev.llmspell.fleet-test.context", hash}}});
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {

@@ -14,9 +14,9 @@
 namespace fleet::test {
 
 inline constexpr const char* kTestImage = "llmspell-fleet-test:latest";
-inline constexpr const char* kSessionLabel = "dev.llmspell.fleet.test.session";
-inline constexpr const char* kPidLabel = "dev.llmspell.fleet.test.pid";
-inline constexpr const char* kExpiresLabel = "dev.llmspell.fleet.test.expires";
+inline constexpr const char* kSessionLabel = "dev.llmspell.fleet-test.session";
+inline constexpr const char* kPidLabel = "dev.llmspell.fleet-test.pid";
+inline constexpr const char* kExpiresLabel = "dev.llmspell.fleet-test.expires";
 
 // A fresh client from DOCKER_HOST (one per call: tests that count connections need their own).
 engine::Client make_client();

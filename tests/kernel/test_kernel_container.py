@@ -1,0 +1,213 @@
+"""Kernel containers against real Jupyter clients (Debian's python3-jupyter-client and jupyter-console).
+
+Kernels are started with `llmspell-fleet spawn`, so these tests also cover the image, the published
+ports and the host-side connection files. Every container carries this run's test labels and is
+removed at the end, also when a test fails; a run that dies is reaped by the next run's set-up.
+"""
+import http.client
+import json
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+from jupyter_client import BlockingKernelClient
+
+CLI = os.environ["FLEET_CLI"]
+SESSION = f"py{os.getpid()}-{int(time.time())}"
+TEST_LABELS = {
+    "dev.llmspell.fleet-test.session": SESSION,
+    "dev.llmspell.fleet-test.pid": str(os.getpid()),
+    "dev.llmspell.fleet-test.expires": str(int(time.time()) + 3600),
+}
+FLEET_HOME = tempfile.mkdtemp(prefix="fleet-kernel-test-")
+ENV = dict(os.environ, LLMSPELL_FLEET_HOME=FLEET_HOME)
+
+
+class Engine:
+    """Just enough of the Engine API to check what the fleet did, over DOCKER_HOST."""
+
+    def __init__(self):
+        host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        self.unix = host[len("unix://"):] if host.startswith("unix://") else None
+        self.tcp = host[len("tcp://"):] if host.startswith("tcp://") else None
+
+    def _connection(self):
+        if self.tcp:
+            return http.client.HTTPConnection(self.tcp, timeout=60)
+        conn = http.client.HTTPConnection("localhost", timeout=60)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(self.unix)
+        conn.sock = sock
+        return conn
+
+    def call(self, method, path, ok=(200, 201, 204, 304)):
+        conn = self._connection()
+        conn.request(method, path)
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        if response.status not in ok:
+            raise RuntimeError(f"{method} {path}: {response.status} {body[:200]!r}")
+        return json.loads(body) if body else None
+
+    def containers_of_this_run(self):
+        filters = json.dumps({"label": [f"dev.llmspell.fleet-test.session={SESSION}"]})
+        return self.call("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(filters))
+
+
+ENGINE = Engine()
+
+
+def spawn(language, config="openai.toml"):
+    args = [CLI, "spawn", config, language, "--json"]
+    for key, value in TEST_LABELS.items():
+        args += ["--label", f"{key}={value}"]
+    done = subprocess.run(args, env=ENV, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"spawn failed ({done.returncode}): {done.stderr}")
+    return json.loads(done.stdout)
+
+
+def connect(kernel, key=None):
+    client = BlockingKernelClient()
+    client.load_connection_file(kernel["connection_file"])
+    if key is not None:
+        client.session.key = key.encode()
+    client.start_channels()
+    return client
+
+
+def execute(client, code, timeout=30):
+    """Runs code; returns (reply content, stdout text, execute_result texts, error contents)."""
+    streams, results, errors = [], [], []
+
+    def on_iopub(msg):
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            streams.append(content["text"])
+        elif kind == "execute_result":
+            results.append(content["data"]["text/plain"])
+        elif kind == "error":
+            errors.append(content)
+
+    reply = client.execute_interactive(code, timeout=timeout, output_hook=on_iopub)
+    return reply["content"], "".join(streams), results, errors
+
+
+class KernelContainerTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.kernels = {"lua": spawn("lua"), "javascript": spawn("javascript", "default.toml")}
+
+    @classmethod
+    def tearDownClass(cls):
+        for container in ENGINE.containers_of_this_run():
+            ENGINE.call("DELETE", f"/containers/{container['Id']}?force=1&v=1", ok=(204, 404))
+        shutil.rmtree(FLEET_HOME, ignore_errors=True)
+
+    def client(self, language):
+        client = connect(self.kernels[language])
+        self.addCleanup(client.stop_channels)
+        client.wait_for_ready(timeout=30)
+        return client
+
+    def test_host_connection_file_points_at_published_loopback_ports(self):
+        for kernel in self.kernels.values():
+            with open(kernel["connection_file"]) as f:
+                info = json.load(f)
+            self.assertEqual(info["ip"], "127.0.0.1")
+            self.assertEqual(info["shell_port"], kernel["shell_port"])
+            self.assertEqual(len(info["key"]), 64)
+            self.assertEqual(oct(os.stat(kernel["connection_file"]).st_mode & 0o777), "0o600")
+            inspect = ENGINE.call("GET", f"/containers/{kernel['container_id']}/json")
+            self.assertEqual(inspect["Config"]["User"], "1000:1000")
+            self.assertEqual(inspect["HostConfig"]["CapDrop"], ["ALL"])
+            self.assertEqual(inspect["HostConfig"]["Memory"], 512 * 1024 * 1024)
+            self.assertEqual(inspect["HostConfig"]["PortBindings"]["9555/tcp"][0]["HostIp"], "127.0.0.1")
+
+    def test_lua_print_goes_to_the_stream(self):
+        reply, out, results, _ = execute(self.client("lua"), "print(1+1)")
+        self.assertEqual(reply["status"], "ok")
+        self.assertEqual(out, "2\n")
+        self.assertEqual(results, [])
+
+    def test_lua_final_expression_is_the_result_and_state_persists(self):
+        client = self.client("lua")
+        self.assertEqual(execute(client, "6*7")[2], ["42"])
+        execute(client, "counter = 41")
+        self.assertEqual(execute(client, "counter + 1")[2], ["42"])
+
+    def test_lua_error_gives_an_error_reply_and_the_kernel_keeps_serving(self):
+        client = self.client("lua")
+        reply, _, _, errors = execute(client, 'error("boom")')
+        self.assertEqual(reply["status"], "error")
+        self.assertEqual(reply["ename"], "LuaError")
+        self.assertIn("boom", reply["evalue"])
+        self.assertEqual(errors[0]["ename"], "LuaError")
+        self.assertEqual(execute(client, 'print("still here")')[1], "still here\n")
+
+    def test_lua_kernel_info_reports_language_and_config(self):
+        info = self.client("lua").kernel_info(reply=True, timeout=10)["content"]
+        self.assertEqual(info["language_info"]["name"], "lua")
+        self.assertEqual(info["protocol_version"], "5.3")
+        self.assertEqual(info["llmspell"]["config"]["provider"], "openai")
+        self.assertIn("provider openai", info["banner"])
+
+    def test_javascript_print_result_error_and_kernel_info(self):
+        client = self.client("javascript")
+        self.assertEqual(execute(client, "print(1+1)")[1], "2\n")
+        self.assertEqual(execute(client, "6*7")[2], ["42"])
+        reply, _, _, errors = execute(client, "nosuchthing.x")
+        self.assertEqual(reply["status"], "error")
+        self.assertEqual(errors[0]["ename"], "ReferenceError")
+        self.assertEqual(execute(client, "console.log('after', 1)")[1], "after 1\n")
+        info = client.kernel_info(reply=True, timeout=10)["content"]
+        self.assertEqual(info["language_info"]["name"], "javascript")
+
+    def test_message_signed_with_a_wrong_key_is_ignored(self):
+        good = self.client("lua")
+        bad = connect(self.kernels["lua"], key="0" * 64)
+        self.addCleanup(bad.stop_channels)
+        bad.execute("pwned = 1")
+        with self.assertRaises(queue.Empty):
+            bad.get_shell_msg(timeout=3)
+        self.assertEqual(execute(good, "pwned == nil")[2], ["true"])
+
+    def test_jupyter_console_runs_a_line(self):
+        kernel = self.kernels["lua"]
+        done = subprocess.run(
+            ["jupyter-console", "--existing", kernel["connection_file"], "--simple-prompt"],
+            input="print(6*7)\n", capture_output=True, text=True, timeout=120,
+            env=dict(ENV, JUPYTER_RUNTIME_DIR=FLEET_HOME, HOME=FLEET_HOME))
+        self.assertIn("LLMSpell kernel", done.stdout)
+        self.assertIn("42", done.stdout)
+
+    def test_sigterm_during_a_3_second_execution_finishes_it_and_exits_0(self):
+        kernel = spawn("lua")
+        client = connect(kernel)
+        self.addCleanup(client.stop_channels)
+        client.wait_for_ready(timeout=30)
+        msg_id = client.execute('spin(3); print("finished")')
+        time.sleep(0.5)  # the execution is running
+        stopper = threading.Thread(
+            target=ENGINE.call, args=("POST", f"/containers/{kernel['container_id']}/stop?t=20"))
+        stopper.start()
+        reply = client.get_shell_msg(timeout=20)
+        stopper.join()
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "ok")
+        state = ENGINE.call("GET", f"/containers/{kernel['container_id']}/json")["State"]
+        self.assertEqual(state["Status"], "exited")
+        self.assertEqual(state["ExitCode"], 0)
+        self.assertFalse(state["OOMKilled"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
