@@ -8,7 +8,7 @@ FLEET := $(BUILD_DIR)/bin/llmspell-fleet
 CMAKE_FLAGS ?=
 
 .PHONY: all setup deps engine configure build test unit-test integration-test sanitize bench \
-        format format-check docker-up clean
+        format format-check docker-build docker-up clean
 
 all: build
 
@@ -45,7 +45,9 @@ sanitize: deps
 	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: setup build
+	@$(FLEET) build >/dev/null
 	@$(BUILD_DIR)/bin/fleet-bench
+	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/kernel_bench.py
 
 format: configure
 	@cmake --build $(BUILD_DIR) --target format
@@ -53,8 +55,12 @@ format: configure
 format-check: configure
 	@cmake --build $(BUILD_DIR) --target format-check
 
-# The main job. Today it readies the host (packages, engine) and the fleet binary, then reports the engine.
-docker-up: setup build
+# The kernel image (llmspell:latest), built offline through the engine from the staged context.
+docker-build: setup build
+	@$(FLEET) build
+
+# The main job. Today it readies the host (packages, engine), the fleet binary and the kernel image.
+docker-up: docker-build
 	@$(FLEET) version
 
 clean:

@@ -53,15 +53,21 @@ int cmd_ping(const GlobalOptions& g) {
 
 int cmd_build(const GlobalOptions& g, const fleet::ImageBuildOptions& options) {
   engine::Client client = make_client(g);
-  std::string id = fleet::build_image(client, options, [](std::string_view line) { std::cout << line << "\n"; });
+  std::string id =
+      fleet::build_image(client, options, [](std::string_view line) { std::cout << line << "\n"; });
   std::cout << "built " << options.tag << " (" << id << ")\n";
   return kExitOk;
 }
 
 nlohmann::json kernel_json(const fleet::KernelRecord& k) {
-  return {{"kernel_id", k.kernel_id},   {"container", k.name},          {"container_id", k.container_id},
-          {"language", k.language},     {"config", k.config},           {"state", k.state},
-          {"status", k.status},         {"shell_port", k.shell_host_port},
+  return {{"kernel_id", k.kernel_id},
+          {"container", k.name},
+          {"container_id", k.container_id},
+          {"language", k.language},
+          {"config", k.config},
+          {"state", k.state},
+          {"status", k.status},
+          {"shell_port", k.shell_host_port},
           {"connection_file", k.connection_file.string()}};
 }
 
@@ -87,8 +93,9 @@ int cmd_spawn(const GlobalOptions& g, SpawnArgs& a) {
   if (a.json) {
     std::cout << kernel_json(k).dump(2) << "\n";
   } else {
-    std::cout << k.kernel_id << " (" << k.language << ", " << k.config << ") serving on 127.0.0.1:" << k.shell_host_port
-              << "\nconnect: jupyter console --existing " << k.connection_file.string() << "\n";
+    std::cout << k.kernel_id << " (" << k.language << ", " << k.config
+              << ") serving on 127.0.0.1:" << k.shell_host_port << "\nconnect: jupyter console --existing "
+              << k.connection_file.string() << "\n";
   }
   return kExitOk;
 }
@@ -103,10 +110,11 @@ int cmd_list(const GlobalOptions& g, bool json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-16s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT", "CONNECTION FILE");
+  std::printf("%-16s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT",
+              "CONNECTION FILE");
   for (const auto& k : all)
-    std::printf("%-16s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(), k.config.c_str(),
-                k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
+    std::printf("%-16s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(),
+                k.config.c_str(), k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
   return kExitOk;
 }
 
@@ -156,9 +164,11 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> stop_selectors;
   int stop_timeout = 30;
-  auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
+  auto* stop =
+      app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
   stop->add_option("kernel", stop_selectors)->required();
-  stop->add_option("--timeout,-t", stop_timeout, "seconds to let a kernel finish before SIGKILL (default 30)");
+  stop->add_option("--timeout,-t", stop_timeout,
+                   "seconds to let a kernel finish before SIGKILL (default 30)");
 
   try {
     app.parse(argc, argv);

@@ -17,26 +17,30 @@ std::string container_env(const engine::ContainerInspect& container, const std::
   return fallback;
 }
 
-nlohmann::json read_kernel_connection_file(engine::Client& client, const engine::ContainerInspect& container) {
+nlohmann::json read_kernel_connection_file(engine::Client& client,
+                                           const engine::ContainerInspect& container) {
   std::string path = container_env(container, "LLMSPELL_CONNECTION_FILE", kDefaultKernelConnectionFile);
   engine::ArchiveResult archive = client.get_archive(container.id, path);
   for (const auto& entry : util::read_tar(archive.tar)) {
     if (entry.type != util::TarEntry::Type::File) continue;
     auto j = nlohmann::json::parse(entry.content, nullptr, false);
-    if (!j.is_object()) throw std::runtime_error(container.name + ":" + path + " is not a JSON connection file");
+    if (!j.is_object())
+      throw std::runtime_error(container.name + ":" + path + " is not a JSON connection file");
     return j;
   }
   throw std::runtime_error(container.name + ":" + path + " is not a file");
 }
 
-nlohmann::json to_host_connection(const nlohmann::json& in_container, const engine::ContainerInspect& container) {
+nlohmann::json to_host_connection(const nlohmann::json& in_container,
+                                  const engine::ContainerInspect& container) {
   nlohmann::json host = in_container;
   std::string host_ip;
   for (const char* key : kPortKeys) {
     int port = in_container.at(key).get<int>();
     auto it = container.ports.find(std::to_string(port) + "/tcp");
     if (it == container.ports.end() || it->second.empty())
-      throw std::runtime_error(container.name + ": " + key + " " + std::to_string(port) + " is not published to the host");
+      throw std::runtime_error(container.name + ": " + key + " " + std::to_string(port) +
+                               " is not published to the host");
     host[key] = std::stoi(it->second.front().host_port);
     host_ip = it->second.front().host_ip;
   }
@@ -44,7 +48,8 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container, const engi
   return host;
 }
 
-std::filesystem::path write_host_connection_file(engine::Client& client, const engine::ContainerInspect& container,
+std::filesystem::path write_host_connection_file(engine::Client& client,
+                                                 const engine::ContainerInspect& container,
                                                  const std::filesystem::path& dir) {
   nlohmann::json host = to_host_connection(read_kernel_connection_file(client, container), container);
   std::filesystem::create_directories(dir);

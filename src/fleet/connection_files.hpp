@@ -25,10 +25,12 @@ nlohmann::json read_kernel_connection_file(engine::Client& client, const engine:
 
 // The same file with each *_port replaced by its published host port and ip set to the host
 // address they are published on. Throws std::runtime_error naming a port that is not published.
-nlohmann::json to_host_connection(const nlohmann::json& in_container, const engine::ContainerInspect& container);
+nlohmann::json to_host_connection(const nlohmann::json& in_container,
+                                  const engine::ContainerInspect& container);
 
 // Writes <dir>/<container name>.json (mode 0600: it holds the key) and returns its path.
-std::filesystem::path write_host_connection_file(engine::Client& client, const engine::ContainerInspect& container,
+std::filesystem::path write_host_connection_file(engine::Client& client,
+                                                 const engine::ContainerInspect& container,
                                                  const std::filesystem::path& dir);
 
 }  // namespace fleet

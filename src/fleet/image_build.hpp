@@ -16,6 +16,7 @@ struct ImageBuildOptions {
 };
 
 // Returns the image id; progress lines go to `progress`. Throws InvalidInput for a missing context.
-std::string build_image(engine::Client& client, const ImageBuildOptions& options, const engine::ProgressSink& progress);
+std::string build_image(engine::Client& client, const ImageBuildOptions& options,
+                        const engine::ProgressSink& progress);
 
 }  // namespace fleet

@@ -11,7 +11,6 @@
 namespace fleet {
 namespace {
 
-
 std::string new_kernel_id() {
   std::random_device rd;
   char buf[16];
@@ -85,22 +84,23 @@ KernelRecord KernelService::spawn(const SpawnOptions& o) {
     // HostPort "": the engine picks a free host port, so kernels never collide.
     bindings[port] = nlohmann::json::array({{{"HostIp", o.publish_ip}, {"HostPort", ""}}});
   }
-  nlohmann::json body = {
-      {"Image", o.image},
-      {"Cmd", {"start", "--port", std::to_string(kKernelBasePort), "--language", o.language, "--kernel-id", kernel_id}},
-      {"Env", {"KERNEL_ID=" + kernel_id}},
-      {"User", "1000:1000"},
-      {"Labels", container_labels},
-      {"ExposedPorts", exposed},
-      {"HostConfig",
-       {{"Memory", o.memory_bytes},
-        {"NanoCpus", static_cast<std::int64_t>(o.cpus * 1e9)},
-        {"PidsLimit", o.pids_limit},
-        {"CapDrop", {"ALL"}},
-        {"SecurityOpt", {"no-new-privileges:true"}},
-        {"Binds", {config_path.string() + ":/etc/llmspell/config.toml:ro"}},
-        {"PortBindings", bindings},
-        {"RestartPolicy", {{"Name", "no"}}}}}};
+  nlohmann::json body = {{"Image", o.image},
+                         {"Cmd",
+                          {"start", "--port", std::to_string(kKernelBasePort), "--language", o.language,
+                           "--kernel-id", kernel_id}},
+                         {"Env", {"KERNEL_ID=" + kernel_id}},
+                         {"User", "1000:1000"},
+                         {"Labels", container_labels},
+                         {"ExposedPorts", exposed},
+                         {"HostConfig",
+                          {{"Memory", o.memory_bytes},
+                           {"NanoCpus", static_cast<std::int64_t>(o.cpus * 1e9)},
+                           {"PidsLimit", o.pids_limit},
+                           {"CapDrop", {"ALL"}},
+                           {"SecurityOpt", {"no-new-privileges:true"}},
+                           {"Binds", {config_path.string() + ":/etc/llmspell/config.toml:ro"}},
+                           {"PortBindings", bindings},
+                           {"RestartPolicy", {{"Name", "no"}}}}}};
 
   std::string name = "llmspell-" + kernel_id;
   std::string id = client_.create_container(name, body).id;
@@ -116,7 +116,8 @@ KernelRecord KernelService::spawn(const SpawnOptions& o) {
     r.config = o.config;
     r.state = inspected.state.status;
     r.connection_file = write_host_connection_file(client_, inspected, paths_.connection_dir);
-    r.shell_host_port = std::stoi(inspected.ports.at(std::to_string(kKernelBasePort) + "/tcp").front().host_port);
+    r.shell_host_port =
+        std::stoi(inspected.ports.at(std::to_string(kKernelBasePort) + "/tcp").front().host_port);
     return r;
   } catch (...) {
     // A kernel that did not come up is not left behind.
@@ -131,7 +132,8 @@ KernelRecord KernelService::spawn(const SpawnOptions& o) {
 void KernelService::wait_until_serving(const std::string& id, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   engine::ContainerInspect c = client_.inspect_container(id);
-  std::string status_file = container_env(c, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
+  std::string status_file =
+      container_env(c, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
   while (true) {
     try {
       for (const auto& entry : util::read_tar(client_.get_archive(id, status_file).tar)) {
@@ -144,17 +146,19 @@ void KernelService::wait_until_serving(const std::string& id, std::chrono::milli
     c = client_.inspect_container(id);
     if (!c.state.running)
       throw OperationFailed("kernel container " + c.name + " " + c.state.status + " (exit code " +
-                               std::to_string(c.state.exit_code) + ") before serving: " + last_output(client_, id));
+                            std::to_string(c.state.exit_code) +
+                            ") before serving: " + last_output(client_, id));
     if (std::chrono::steady_clock::now() >= deadline)
       throw OperationFailed("kernel container " + c.name + " did not start serving within " +
-                               std::to_string(timeout.count()) + " ms: " + last_output(client_, id));
+                            std::to_string(timeout.count()) + " ms: " + last_output(client_, id));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
 std::vector<KernelRecord> KernelService::list() {
   std::vector<KernelRecord> out;
-  for (const auto& c : client_.list_containers({.filters = {{"label", {std::string(labels::kKernel) + "=true"}}}}))
+  for (const auto& c :
+       client_.list_containers({.filters = {{"label", {std::string(labels::kKernel) + "=true"}}}}))
     out.push_back(record_of(c, paths_));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   return out;
@@ -164,8 +168,8 @@ KernelRecord KernelService::find(const std::string& selector) {
   for (const auto& k : list()) {
     bool by_port = !selector.empty() && std::all_of(selector.begin(), selector.end(), ::isdigit) &&
                    k.shell_host_port == std::atoi(selector.c_str());
-    if (k.kernel_id == selector || k.name == selector || (selector.size() >= 12 && k.container_id.rfind(selector, 0) == 0) ||
-        by_port)
+    if (k.kernel_id == selector || k.name == selector ||
+        (selector.size() >= 12 && k.container_id.rfind(selector, 0) == 0) || by_port)
       return k;
   }
   throw InvalidInput("no such kernel: " + selector);

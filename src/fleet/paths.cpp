@@ -20,9 +20,11 @@ std::filesystem::path executable_dir() {
 
 FleetPaths FleetPaths::defaults() {
   const char* home = std::getenv("HOME");
-  std::filesystem::path fleet_home = env_path("LLMSPELL_FLEET_HOME", std::filesystem::path(home ? home : "/root") / ".llmspell" / "fleet");
+  std::filesystem::path fleet_home =
+      env_path("LLMSPELL_FLEET_HOME", std::filesystem::path(home ? home : "/root") / ".llmspell" / "fleet");
   return {env_path("LLMSPELL_FLEET_CONFIGS", std::filesystem::path(FLEET_SOURCE_DIR) / "configs"),
-          fleet_home / "connections", env_path("LLMSPELL_KERNEL_CONTEXT", executable_dir().parent_path() / "docker" / "kernel")};
+          fleet_home / "connections",
+          env_path("LLMSPELL_KERNEL_CONTEXT", executable_dir().parent_path() / "docker" / "kernel")};
 }
 
 }  // namespace fleet

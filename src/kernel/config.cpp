@@ -1,9 +1,9 @@
 #include "kernel/config.hpp"
 
+#include <toml++/toml.h>
 #include <algorithm>
 #include <cctype>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace fleet::kernel {
 namespace {

@@ -9,11 +9,16 @@
 namespace fleet::kernel {
 
 void to_json(nlohmann::json& j, const ConnectionInfo& c) {
-  j = {{"transport", c.transport},       {"ip", c.ip},
-       {"shell_port", c.shell_port},     {"iopub_port", c.iopub_port},
-       {"stdin_port", c.stdin_port},     {"control_port", c.control_port},
-       {"hb_port", c.hb_port},           {"key", c.key},
-       {"signature_scheme", c.signature_scheme}, {"kernel_name", c.kernel_name}};
+  j = {{"transport", c.transport},
+       {"ip", c.ip},
+       {"shell_port", c.shell_port},
+       {"iopub_port", c.iopub_port},
+       {"stdin_port", c.stdin_port},
+       {"control_port", c.control_port},
+       {"hb_port", c.hb_port},
+       {"key", c.key},
+       {"signature_scheme", c.signature_scheme},
+       {"kernel_name", c.kernel_name}};
 }
 
 void from_json(const nlohmann::json& j, ConnectionInfo& c) {
@@ -43,7 +48,8 @@ void from_json(const nlohmann::json& j, ConnectionInfo& c) {
   c.signature_scheme = text("signature_scheme", "hmac-sha256");
   c.kernel_name = text("kernel_name", "");
   if (c.signature_scheme != "hmac-sha256")
-    throw std::runtime_error("signature_scheme \"" + c.signature_scheme + "\" is not supported (hmac-sha256 is)");
+    throw std::runtime_error("signature_scheme \"" + c.signature_scheme +
+                             "\" is not supported (hmac-sha256 is)");
 }
 
 ConnectionInfo read_connection_file(const std::filesystem::path& path) {

@@ -12,7 +12,9 @@
 namespace fleet::kernel {
 namespace {
 
-constexpr const char* kSelfKey = "\xff" "llmspellInterpreter";  // hidden symbol key
+constexpr const char* kSelfKey =
+    "\xff"
+    "llmspellInterpreter";  // hidden symbol key
 
 class JsInterpreter;
 JsInterpreter* self_of(duk_context* ctx);
@@ -99,7 +101,8 @@ class JsInterpreter : public Interpreter {
 
   LanguageInfo language() const override {
     long v = DUK_VERSION;
-    std::string version = std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+    std::string version =
+        std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
     return {"javascript", version, "application/javascript", ".js", "javascript"};
   }
 
@@ -198,6 +201,8 @@ JsInterpreter* self_of(duk_context* ctx) {
 
 }  // namespace
 
-std::unique_ptr<Interpreter> make_javascript_interpreter() { return std::make_unique<JsInterpreter>(); }
+std::unique_ptr<Interpreter> make_javascript_interpreter() {
+  return std::make_unique<JsInterpreter>();
+}
 
 }  // namespace fleet::kernel

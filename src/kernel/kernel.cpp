@@ -1,8 +1,8 @@
 #include "kernel/kernel.hpp"
 
-#include <spdlog/spdlog.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,7 +44,8 @@ std::vector<std::string> receive(zmq::socket_t& socket) {
 
 void send(zmq::socket_t& socket, const std::vector<std::string>& frames) {
   for (std::size_t i = 0; i < frames.size(); ++i)
-    socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    socket.send(zmq::buffer(frames[i]),
+                i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
 }
 
 // Binds to `port`, or to a port the system picks when it is 0; returns the bound port.
@@ -63,9 +64,11 @@ Kernel::Kernel(KernelOptions options)
       session_(new_uuid()),
       started_at_(iso8601_now()),
       interpreter_(make_interpreter(options_.language)) {
-  if (!interpreter_) throw std::invalid_argument("unknown language \"" + options_.language + "\" (lua or javascript)");
+  if (!interpreter_)
+    throw std::invalid_argument("unknown language \"" + options_.language + "\" (lua or javascript)");
   last_activity_ = started_at_;
-  if (options_.connection.kernel_name.empty()) options_.connection.kernel_name = "llmspell-" + options_.language;
+  if (options_.connection.kernel_name.empty())
+    options_.connection.kernel_name = "llmspell-" + options_.language;
 }
 
 Kernel::~Kernel() = default;
@@ -200,11 +203,17 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
     auto cursor = request.content.value("cursor_pos", code.size());
     Completion c = interpreter_->complete(code, cursor);
     reply(socket, request, "complete_reply",
-          {{"status", "ok"}, {"matches", c.matches}, {"cursor_start", c.cursor_start}, {"cursor_end", c.cursor_end},
+          {{"status", "ok"},
+           {"matches", c.matches},
+           {"cursor_start", c.cursor_start},
+           {"cursor_end", c.cursor_end},
            {"metadata", nlohmann::json::object()}});
   } else if (type == "inspect_request") {
     reply(socket, request, "inspect_reply",
-          {{"status", "ok"}, {"found", false}, {"data", nlohmann::json::object()}, {"metadata", nlohmann::json::object()}});
+          {{"status", "ok"},
+           {"found", false},
+           {"data", nlohmann::json::object()},
+           {"metadata", nlohmann::json::object()}});
   } else if (type == "history_request") {
     reply(socket, request, "history_reply", {{"status", "ok"}, {"history", nlohmann::json::array()}});
   } else if (type == "comm_info_request") {
@@ -218,8 +227,10 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
   } else if (type == "shutdown_request") {
     bool restart = request.content.value("restart", false);
     reply(socket, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
-    if (restart) restart_requested_ = true;
-    else shutdown_ = true;
+    if (restart)
+      restart_requested_ = true;
+    else
+      shutdown_ = true;
   } else if (type == "llmspell_status_request") {
     reply(socket, request, "llmspell_status_reply", status());
   } else {
@@ -260,13 +271,18 @@ void Kernel::execute(zmq::socket_t& socket, const Message& request) {
   }
   if (result.value && !silent)
     publish(request, "execute_result",
-            {{"execution_count", count}, {"data", {{"text/plain", *result.value}}}, {"metadata", nlohmann::json::object()}});
+            {{"execution_count", count},
+             {"data", {{"text/plain", *result.value}}},
+             {"metadata", nlohmann::json::object()}});
   reply(socket, request, "execute_reply",
-        {{"status", "ok"}, {"execution_count", count}, {"user_expressions", nlohmann::json::object()},
+        {{"status", "ok"},
+         {"execution_count", count},
+         {"user_expressions", nlohmann::json::object()},
          {"payload", nlohmann::json::array()}});
 }
 
-void Kernel::reply(zmq::socket_t& socket, const Message& request, const std::string& type, nlohmann::json content) {
+void Kernel::reply(zmq::socket_t& socket, const Message& request, const std::string& type,
+                   nlohmann::json content) {
   Message m = make_child(request, type, session_, std::move(content));
   m.identities = request.identities;
   send(socket, encode(m, signer_));
@@ -319,7 +335,7 @@ nlohmann::json Kernel::kernel_info() const {
 
 nlohmann::json Kernel::status() const {
   std::lock_guard lock(status_mutex_);
-  return {{"kernel_id", options_.kernel_id},  {"language", options_.language},
+  return {{"kernel_id", options_.kernel_id},     {"language", options_.language},
           {"execution_state", execution_state_}, {"last_activity", last_activity_},
           {"execution_count", execution_count_}, {"started_at", started_at_},
           {"pid", static_cast<long>(::getpid())}};

@@ -64,7 +64,7 @@ class Kernel {
   std::string session_;
   std::string started_at_;
   std::unique_ptr<Interpreter> interpreter_;  // only the shell thread replaces it (restart)...
-  mutable std::mutex interpreter_mutex_;       // ...under this lock, which control takes to reach it
+  mutable std::mutex interpreter_mutex_;      // ...under this lock, which control takes to reach it
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> shell_, control_, stdin_, iopub_, heartbeat_;
   std::mutex iopub_mutex_;

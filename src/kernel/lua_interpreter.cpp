@@ -90,7 +90,8 @@ class LuaInterpreter : public Interpreter {
     std::string message = status == LUA_OK ? "" : lua_tostring(L_, -1);
     lua_pop(L_, 1);
     if (status == LUA_OK) return "complete";
-    return message.size() >= 5 && message.compare(message.size() - 5, 5, "<eof>") == 0 ? "incomplete" : "invalid";
+    return message.size() >= 5 && message.compare(message.size() - 5, 5, "<eof>") == 0 ? "incomplete"
+                                                                                       : "invalid";
   }
 
   Completion complete(const std::string& code, std::size_t cursor) override {
@@ -111,7 +112,8 @@ class LuaInterpreter : public Interpreter {
       while (lua_next(L_, -2)) {
         if (lua_type(L_, -2) == LUA_TSTRING) {
           std::string key = lua_tostring(L_, -2);
-          if (key.rfind(prefix, 0) == 0) c.matches.push_back(table_path.empty() ? key : table_path + "." + key);
+          if (key.rfind(prefix, 0) == 0)
+            c.matches.push_back(table_path.empty() ? key : table_path + "." + key);
         }
         lua_pop(L_, 1);
       }
@@ -122,7 +124,8 @@ class LuaInterpreter : public Interpreter {
   }
 
   LanguageInfo language() const override {
-    return {"lua", LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "." LUA_VERSION_RELEASE, "text/x-lua", ".lua", "lua"};
+    return {"lua", LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "." LUA_VERSION_RELEASE, "text/x-lua", ".lua",
+            "lua"};
   }
 
  private:
@@ -195,6 +198,8 @@ LuaInterpreter* self_of(lua_State* L) {
 
 }  // namespace
 
-std::unique_ptr<Interpreter> make_lua_interpreter() { return std::make_unique<LuaInterpreter>(); }
+std::unique_ptr<Interpreter> make_lua_interpreter() {
+  return std::make_unique<LuaInterpreter>();
+}
 
 }  // namespace fleet::kernel

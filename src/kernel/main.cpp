@@ -19,8 +19,10 @@ std::atomic<bool> g_stop{false};
 std::atomic<bool> g_interrupt{false};
 
 extern "C" void on_signal(int signal) {
-  if (signal == SIGINT) g_interrupt = true;
-  else g_stop = true;
+  if (signal == SIGINT)
+    g_interrupt = true;
+  else
+    g_stop = true;
 }
 
 void install_signal_handlers() {
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
   std::string log_dir = env_or("LLMSPELL_LOG_DIR", "");
   std::string state_dir = env_or("LLMSPELL_STATE_DIR", "/var/lib/llmspell/state");
   std::string log_level = env_or("LLMSPELL_LOG_LEVEL", "info");
-  start->add_option("--port", port, "shell port; iopub, stdin, control and hb take the next four (0: any free)");
+  start->add_option("--port", port,
+                    "shell port; iopub, stdin, control and hb take the next four (0: any free)");
   start->add_option("--shell-port", shell_port);
   start->add_option("--iopub-port", iopub_port);
   start->add_option("--stdin-port", stdin_port);
@@ -96,12 +99,14 @@ int main(int argc, char** argv) {
   start->add_option("--ip", ip, "address to bind (default 0.0.0.0: every interface of the container)");
   start->add_option("--connection-file", connection_file, "where to write the connection file");
   start->add_option("--config", config_path, "TOML configuration (provider, model, ...)");
-  start->add_option("--language", language, "lua or javascript")->check(CLI::IsMember({"lua", "javascript", "js"}));
+  start->add_option("--language", language, "lua or javascript")
+      ->check(CLI::IsMember({"lua", "javascript", "js"}));
   start->add_option("--key", key, "HMAC key (default: kept from an existing connection file, else random)");
   start->add_option("--kernel-id", kernel_id);
   start->add_option("--log-dir", log_dir, "also log to DIR/<kernel-id>.log");
   start->add_option("--state-dir", state_dir, "where status.json (busy/idle, last activity) is kept");
-  start->add_option("--log-level", log_level)->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  start->add_option("--log-level", log_level)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 
   auto* probe_cmd = app.add_subcommand("probe", "Heartbeat round trip; exit 0 when the kernel answers");
   int timeout_ms = 2000;
@@ -122,7 +127,9 @@ int main(int argc, char** argv) {
     fleet::kernel::KernelOptions options;
     options.bind_ip = ip;
     options.connection.ip = ip == "0.0.0.0" ? "127.0.0.1" : ip;
-    auto pick = [&](int explicit_port, int offset) { return explicit_port ? explicit_port : (port ? port + offset : 0); };
+    auto pick = [&](int explicit_port, int offset) {
+      return explicit_port ? explicit_port : (port ? port + offset : 0);
+    };
     options.connection.shell_port = pick(shell_port, 0);
     options.connection.iopub_port = pick(iopub_port, 1);
     options.connection.stdin_port = pick(stdin_port, 2);
@@ -142,7 +149,8 @@ int main(int argc, char** argv) {
     options.kernel_id = kernel_id;
     options.state_dir = state_dir;
     if (!state_dir.empty()) std::filesystem::create_directories(state_dir);
-    if (!config_path.empty()) options.config = fleet::kernel::redact_secrets(fleet::kernel::load_config(config_path));
+    if (!config_path.empty())
+      options.config = fleet::kernel::redact_secrets(fleet::kernel::load_config(config_path));
 
     install_signal_handlers();
     fleet::kernel::Kernel kernel(std::move(options));

@@ -26,8 +26,8 @@ std::string Signer::sign(const std::vector<std::string_view>& parts) const {
   for (auto part : parts) data.append(part);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(data.data()),
-            data.size(), digest, &length))
+  if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+            reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length))
     throw std::runtime_error("HMAC-SHA256 failed");
   return to_hex(digest, length);
 }
@@ -35,7 +35,8 @@ std::string Signer::sign(const std::vector<std::string_view>& parts) const {
 bool Signer::verify(std::string_view signature, const std::vector<std::string_view>& parts) const {
   if (key_.empty()) return true;
   std::string expected = sign(parts);
-  return signature.size() == expected.size() && CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
+  return signature.size() == expected.size() &&
+         CRYPTO_memcmp(signature.data(), expected.data(), expected.size()) == 0;
 }
 
 std::string random_hex(std::size_t bytes) {

@@ -7,10 +7,14 @@ namespace fleet::kernel {
 
 const char* describe(DecodeError error) {
   switch (error) {
-    case DecodeError::NoDelimiter: return "no <IDS|MSG> delimiter";
-    case DecodeError::TooFewFrames: return "fewer than the 5 frames after the delimiter";
-    case DecodeError::BadSignature: return "bad signature";
-    case DecodeError::BadJson: return "a JSON frame does not parse";
+    case DecodeError::NoDelimiter:
+      return "no <IDS|MSG> delimiter";
+    case DecodeError::TooFewFrames:
+      return "fewer than the 5 frames after the delimiter";
+    case DecodeError::BadSignature:
+      return "bad signature";
+    case DecodeError::BadJson:
+      return "a JSON frame does not parse";
   }
   return "unknown";
 }
@@ -58,19 +62,20 @@ std::string new_uuid() {
 
 std::string iso8601_now() {
   auto now = std::chrono::system_clock::now();
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
   std::time_t t = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(micros));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(micros));
   return buf;
 }
 
 nlohmann::json make_header(const std::string& msg_type, const std::string& session) {
-  return {{"msg_id", new_uuid()},    {"session", session},   {"username", "kernel"},
-          {"date", iso8601_now()},   {"msg_type", msg_type}, {"version", kProtocolVersion}};
+  return {{"msg_id", new_uuid()},  {"session", session},   {"username", "kernel"},
+          {"date", iso8601_now()}, {"msg_type", msg_type}, {"version", kProtocolVersion}};
 }
 
 Message make_child(const Message& parent, const std::string& msg_type, const std::string& session,

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/engine_fixture.hpp"
+
 namespace {
 struct CliResult {
   int code = -1;
@@ -74,4 +76,36 @@ TEST_CASE("cli: unknown commands and options are usage errors", "[cli]") {
   CHECK(run_cli("", "no-such-command").code == 2);
   CHECK(run_cli("", "version --no-such-flag").code == 2);
   CHECK(run_cli("", "").code == 2);
+}
+
+namespace {
+std::size_t kernel_containers() {
+  fleet::engine::Client client = fleet::test::make_client();
+  return client.list_containers({.filters = {{"label", {"dev.llmspell.fleet.kernel=true"}}}}).size();
+}
+}  // namespace
+
+TEST_CASE("cli: spawn and stop refuse bad input with exit 2 and create nothing", "[cli][kernels]") {
+  std::size_t before = kernel_containers();
+  struct Case {
+    const char* args;
+    const char* message;
+  } cases[] = {
+      {"spawn default.toml python", "language \"python\" is not supported"},
+      {"spawn no-such.toml lua", "config no-such.toml not found"},
+      {"spawn ../etc/passwd lua", "must be a plain file name"},
+      {"spawn default.toml lua --memory 512q", "--memory \"512q\" is not a size"},
+      {"spawn default.toml lua --memory 1m", "memory must be at least 6 MiB"},
+      {"spawn default.toml lua --cpus 0", "cpus must be more than 0"},
+      {"spawn default.toml lua --label dev.llmspell.fleet.kernel=false", "reserved prefix"},
+      {"spawn default.toml lua --label novalue", "is not KEY=VALUE"},
+      {"stop kernel-doesnotexist", "no such kernel: kernel-doesnotexist"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.args);
+    CliResult r = run_cli("", c.args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.message));
+  }
+  CHECK(kernel_containers() == before);
 }

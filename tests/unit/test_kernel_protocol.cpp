@@ -1,9 +1,9 @@
 // The kernel's wire protocol pieces: signatures, message framing, connection files, config.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "kernel/config.hpp"
 #include "kernel/connection_file.hpp"
@@ -97,17 +97,21 @@ TEST_CASE("connection files round trip and are validated", "[kernel][connection]
   CHECK(back.hb_port == 9559);
   CHECK(back.key == "abc");
   CHECK(back.kernel_name == "llmspell-lua");
-  std::ofstream(path) << R"({"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": "x", "hb_port": 5})";
-  CHECK_THROWS_WITH(read_connection_file(path), Catch::Contains("control_port") && Catch::Contains(path.string()));
+  std::ofstream(path)
+      << R"({"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": "x", "hb_port": 5})";
+  CHECK_THROWS_WITH(read_connection_file(path),
+                    Catch::Contains("control_port") && Catch::Contains(path.string()));
   std::ofstream(path) << R"({"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4})";
   CHECK_THROWS_WITH(read_connection_file(path), Catch::Contains("hb_port"));
   std::filesystem::remove(path);
 }
 
 TEST_CASE("TOML config loads whole, with secrets redacted and parse errors located", "[kernel][config]") {
-  auto path = std::filesystem::temp_directory_path() / ("fleet-config-" + std::to_string(::getpid()) + ".toml");
-  std::ofstream(path) << "provider = \"openai\"\nmodel = \"gpt\"\napi_key = \"sk-1\"\napi_key_env = \"OPENAI\"\n"
-                         "[limits]\nmax_tokens = 10\nratio = 0.5\ntools = [\"a\", \"b\"]\n[auth]\ntoken = \"t\"\n";
+  auto path =
+      std::filesystem::temp_directory_path() / ("fleet-config-" + std::to_string(::getpid()) + ".toml");
+  std::ofstream(path)
+      << "provider = \"openai\"\nmodel = \"gpt\"\napi_key = \"sk-1\"\napi_key_env = \"OPENAI\"\n"
+         "[limits]\nmax_tokens = 10\nratio = 0.5\ntools = [\"a\", \"b\"]\n[auth]\ntoken = \"t\"\n";
   nlohmann::json c = redact_secrets(load_config(path));
   CHECK(c["provider"] == "openai");
   CHECK(c["api_key"] == "***");

@@ -13,7 +13,8 @@ TEST_CASE("sizes use binary units, any case, optional b", "[units]") {
   CHECK(parse_size("1024k") == 1048576);
   CHECK(parse_size("100") == 100);
   CHECK(parse_size("100b") == 100);
-  for (const char* bad : {"", "m", "512q", "-1m", "1.5", "1..5m", ".5g", "5.g", "12 m", "1e3", "99999999999g"}) {
+  for (const char* bad :
+       {"", "m", "512q", "-1m", "1.5", "1..5m", ".5g", "5.g", "12 m", "1e3", "99999999999g"}) {
     INFO(bad);
     CHECK_FALSE(parse_size(bad));
   }
