@@ -1,0 +1,150 @@
+#include "compose/loader.hpp"
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "compose/error.hpp"
+#include "compose/yaml_tree.hpp"
+
+namespace fleet::compose {
+
+namespace detail {
+std::optional<std::string> parse_tree(const YamlNode& root, const std::string& file, const Environment& env,
+                                      Project& project);
+}
+
+namespace {
+
+bool valid_project_name(const std::string& name) {
+  return !name.empty() && normalize_project_name(name) == name;
+}
+
+std::string choose_project_name(const Project& p, const Environment& env, const std::optional<std::string>& flag,
+                                const std::optional<std::string>& top_level, const std::string& file) {
+  auto check = [&](const std::string& name, const std::string& from) {
+    if (!valid_project_name(name))
+      throw ComposeError(file, from == "name" ? p.line_of("name") : 0, from == "name" ? "name" : "",
+                         "project name \"" + name + "\" (from " + from +
+                             ") must be lower-case letters, digits, '-' and '_', starting with a letter or digit");
+    return name;
+  };
+  if (flag) return check(*flag, "-p");
+  if (auto v = env.get("COMPOSE_PROJECT_NAME"); v && !v->empty()) return check(*v, "COMPOSE_PROJECT_NAME");
+  if (top_level) return check(*top_level, "name");
+  std::string folder = normalize_project_name(p.working_dir.filename().string());
+  if (folder.empty()) throw ComposeError(file, 0, "", "cannot derive a project name from the folder: use -p NAME");
+  return folder;
+}
+
+// What a kernel must never get from a compose file unless the operator says so (x-fleet.allow_unsafe).
+void refuse_unsafe(const Project& p, const Service& s, const std::string& file) {
+  auto allowed = s.extensions.contains("x-fleet") && s.extensions["x-fleet"].is_object() &&
+                 s.extensions["x-fleet"].value("allow_unsafe", false);
+  if (allowed) return;
+  std::string base = "services." + s.name;
+  auto refuse = [&](const std::string& key, const std::string& what) {
+    throw ComposeError(file, p.line_of(base + "." + key), base + "." + key,
+                       what + " is refused for fleet services (x-fleet: {allow_unsafe: true} allows it)");
+  };
+  if (s.privileged) refuse("privileged", "privileged mode");
+  if (s.network_mode == "host") refuse("network_mode", "the host network");
+  if (s.pid == "host") refuse("pid", "the host PID namespace");
+  if (s.ipc == "host") refuse("ipc", "the host IPC namespace");
+  for (const auto& cap : s.cap_add)
+    if (cap == "ALL" || cap == "CAP_ALL" || cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN") refuse("cap_add", "cap_add " + cap);
+  for (const auto& v : s.volumes) {
+    if (v.type != "bind") continue;
+    if (v.source == "/") refuse("volumes", "binding the host's / ");
+    if (v.source.find("docker.sock") != std::string::npos) refuse("volumes", "binding the Docker socket");
+  }
+}
+
+void validate(Project& p, const std::string& file) {
+  for (auto& [name, s] : p.services) {
+    std::string base = "services." + name;
+    for (const auto& [dep, d] : s.depends_on)
+      if (!p.services.count(dep))
+        throw ComposeError(file, p.line_of(base + ".depends_on"), base + ".depends_on",
+                           "service \"" + name + "\" depends on undefined service \"" + dep + "\"");
+    if (s.networks.empty() && s.network_mode.empty()) s.networks["default"] = {};
+    for (const auto& [net, aliases] : s.networks) {
+      if (net == "default" && !p.networks.count("default")) p.networks["default"] = {};
+      if (!p.networks.count(net))
+        throw ComposeError(file, p.line_of(base + ".networks"), base + ".networks",
+                           "network \"" + net + "\" is not defined under the top-level networks");
+    }
+    for (const auto& v : s.volumes)
+      if (v.type == "volume" && !v.source.empty() && !p.volumes.count(v.source))
+        throw ComposeError(file, p.line_of(base + ".volumes"), base + ".volumes",
+                           "named volume \"" + v.source + "\" is not defined under the top-level volumes");
+    refuse_unsafe(p, s, file);
+  }
+  // Dependency cycles: a depth-first walk that meets a service still on its path.
+  std::map<std::string, int> state;  // 1 on the path, 2 done
+  std::function<void(const std::string&, std::vector<std::string>&)> visit = [&](const std::string& name,
+                                                                                 std::vector<std::string>& path) {
+    if (state[name] == 2) return;
+    path.push_back(name);
+    if (state[name] == 1) {
+      std::string cycle;
+      for (auto it = std::find(path.begin(), path.end(), name); it != path.end(); ++it)
+        cycle += (cycle.empty() ? "" : " -> ") + *it;
+      throw ComposeError(file, p.line_of("services." + name + ".depends_on"), "services." + name + ".depends_on",
+                         "dependency cycle: " + cycle);
+    }
+    state[name] = 1;
+    for (const auto& [dep, d] : p.services.at(name).depends_on) visit(dep, path);
+    state[name] = 2;
+    path.pop_back();
+  };
+  for (const auto& [name, s] : p.services) {
+    std::vector<std::string> path;
+    visit(name, path);
+  }
+  for (auto& [key, n] : p.networks)
+    if (n.name.empty()) n.name = n.external ? key : p.name + "_" + key;
+  for (auto& [key, v] : p.volumes)
+    if (v.name.empty()) v.name = v.external ? key : p.name + "_" + key;
+}
+
+}  // namespace
+
+Project load_project_text(std::string_view yaml, const std::filesystem::path& file, const Environment& env,
+                          std::optional<std::string> project_name) {
+  std::string shown = file.string();
+  YamlNode root = parse_yaml(yaml, shown);
+  Project p;
+  p.file = std::filesystem::absolute(file).lexically_normal();
+  p.working_dir = p.file.parent_path();
+  p.source_name = shown;
+  auto top_level = detail::parse_tree(root, shown, env, p);
+  p.name = choose_project_name(p, env, project_name, top_level, shown);
+  if (auto profiles = env.get("COMPOSE_PROFILES")) {
+    std::stringstream list(*profiles);
+    for (std::string item; std::getline(list, item, ',');) {
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      if (!item.empty()) p.env_profiles.push_back(item);
+    }
+  }
+  validate(p, shown);
+  return p;
+}
+
+Project load_project(const LoadOptions& options) {
+  std::ifstream in(options.file, std::ios::binary);
+  if (!in) throw ComposeError(options.file.string(), 0, "", "cannot read the compose file");
+  std::stringstream text;
+  text << in.rdbuf();
+  Environment env;
+  try {
+    env = Environment::load(options.file.parent_path() / ".env");
+  } catch (const std::exception& e) {
+    throw ComposeError((options.file.parent_path() / ".env").string(), 0, "", e.what());
+  }
+  return load_project_text(text.str(), options.file, env, options.project_name);
+}
+
+}  // namespace fleet::compose

@@ -1,0 +1,13 @@
+// Durations as Compose writes them (Go's format): "30s", "1m30s", "500ms", "1h", "10us", "0".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace fleet::util {
+
+// Nanoseconds, or nullopt for anything else (no unit, negative, unknown unit, overflow).
+std::optional<std::int64_t> parse_duration(std::string_view text);
+
+}  // namespace fleet::util
