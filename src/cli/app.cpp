@@ -3,151 +3,99 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <iostream>
 
+#include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
-#include "engine/client.hpp"
-#include "fleet/image_build.hpp"
-#include "fleet/kernels.hpp"
-#include "util/units.hpp"
 
 namespace fleet::cli {
-namespace {
-
-struct GlobalOptions {
-  std::string host;  // -H: overrides DOCKER_HOST
-  std::string log_level = "warn";
-};
-
-engine::Client make_client(const GlobalOptions& g) {
-  return g.host.empty() ? engine::Client::from_environment()
-                        : engine::Client(engine::Endpoint::parse(g.host));
-}
-
-int cmd_version(const GlobalOptions& g, bool json) {
-  engine::Client client = make_client(g);
-  engine::VersionInfo v = client.version();
-  if (json) {
-    std::cout << nlohmann::json{{"client",
-                                 {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
-                                {"engine", v.raw}}
-                     .dump(2)
-              << "\n";
-    return kExitOk;
-  }
-  std::cout << "llmspell-fleet " << PROJECT_VERSION << "\n"
-            << "engine:        Docker " << v.version << " (" << v.os << "/" << v.arch << ")\n"
-            << "endpoint:      " << client.endpoint().address << "\n"
-            << "engine API:    " << v.api_version << " (minimum " << v.min_api_version << ")\n"
-            << "API in use:    " << client.api_version().str() << "\n";
-  return kExitOk;
-}
-
-int cmd_ping(const GlobalOptions& g) {
-  engine::Client client = make_client(g);
-  engine::PingResult pong = client.ping();
-  std::cout << "OK " << client.endpoint().address << " (API " << pong.api_version << ")\n";
-  return kExitOk;
-}
-
-int cmd_build(const GlobalOptions& g, const fleet::ImageBuildOptions& options) {
-  engine::Client client = make_client(g);
-  std::string id =
-      fleet::build_image(client, options, [](std::string_view line) { std::cout << line << "\n"; });
-  std::cout << "built " << options.tag << " (" << id << ")\n";
-  return kExitOk;
-}
-
-nlohmann::json kernel_json(const fleet::KernelRecord& k) {
-  return {{"kernel_id", k.kernel_id},
-          {"container", k.name},
-          {"container_id", k.container_id},
-          {"language", k.language},
-          {"config", k.config},
-          {"state", k.state},
-          {"status", k.status},
-          {"shell_port", k.shell_host_port},
-          {"connection_file", k.connection_file.string()}};
-}
-
-struct SpawnArgs {
-  fleet::SpawnOptions options;
-  std::string memory = "512m";
-  std::vector<std::string> labels;
-  bool json = false;
-};
-
-int cmd_spawn(const GlobalOptions& g, SpawnArgs& a) {
-  auto bytes = util::parse_size(a.memory);
-  if (!bytes) throw UsageError("--memory \"" + a.memory + "\" is not a size (e.g. 512m, 2g)");
-  a.options.memory_bytes = *bytes;
-  for (const auto& l : a.labels) {
-    auto eq = l.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("--label \"" + l + "\" is not KEY=VALUE");
-    a.options.extra_labels[l.substr(0, eq)] = l.substr(eq + 1);
-  }
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  fleet::KernelRecord k = kernels.spawn(a.options);
-  if (a.json) {
-    std::cout << kernel_json(k).dump(2) << "\n";
-  } else {
-    std::cout << k.kernel_id << " (" << k.language << ", " << k.config
-              << ") serving on 127.0.0.1:" << k.shell_host_port << "\nconnect: jupyter console --existing "
-              << k.connection_file.string() << "\n";
-  }
-  return kExitOk;
-}
-
-int cmd_list(const GlobalOptions& g, bool json) {
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  auto all = kernels.list();
-  if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& k : all) out.push_back(kernel_json(k));
-    std::cout << out.dump(2) << "\n";
-    return kExitOk;
-  }
-  std::printf("%-16s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT",
-              "CONNECTION FILE");
-  for (const auto& k : all)
-    std::printf("%-16s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(),
-                k.config.c_str(), k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
-  return kExitOk;
-}
-
-int cmd_stop(const GlobalOptions& g, const std::vector<std::string>& selectors, int timeout) {
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  for (const auto& s : selectors) std::cout << "stopped " << kernels.stop(s, timeout).kernel_id << "\n";
-  return kExitOk;
-}
-
-}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"llmspell-fleet: runs LLMSpell kernels as Docker containers", "llmspell-fleet"};
   app.require_subcommand(1);
   GlobalOptions g;
-  app.add_option("-H,--host", g.host,
-                 "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
+  app.add_option("-H,--host", g.host, "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
+  app.add_option("-f,--file", g.file, "compose file (default compose/docker-compose.yml)");
+  app.add_option("-p,--project-name", g.project, "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
+  app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", std::string("llmspell-fleet ") + PROJECT_VERSION);
 
+  // --- engine
   bool version_json = false;
   auto* version = app.add_subcommand("version", "Show the fleet's and the engine's versions");
   version->add_flag("--json", version_json, "machine-readable output");
   auto* ping = app.add_subcommand("ping", "Check that the engine answers");
 
-  fleet::ImageBuildOptions build_options{fleet::FleetPaths::defaults().kernel_context};
-  auto* build = app.add_subcommand("build", "Build the kernel image offline through the engine");
-  build->add_option("--tag,-t", build_options.tag, "image name (default llmspell:latest)");
-  build->add_option("--context", build_options.context, "build context directory");
-  build->add_flag("--no-cache", build_options.no_cache);
+  // --- compose project
+  bool config_services = false, config_profiles = false, config_json = false;
+  auto* config = app.add_subcommand("config", "Show the resolved compose file");
+  config->add_flag("--services", config_services, "the enabled services, one per line");
+  config->add_flag("--profiles", config_profiles, "every profile the file names");
+  config->add_flag("--json", config_json);
 
+  std::vector<std::string> build_services;
+  std::string build_context, build_tag = "llmspell:latest";
+  bool build_no_cache = false;
+  auto* build = app.add_subcommand("build", "Build the services' images offline through the engine");
+  build->add_option("service", build_services, "services to build (default: every enabled one with a build)");
+  build->add_option("--context", build_context, "build this directory instead (with --tag)");
+  build->add_option("--tag,-t", build_tag, "image name for --context (default llmspell:latest)");
+  build->add_flag("--no-cache", build_no_cache);
+
+  std::vector<std::string> up_names;
+  bool up_wait = false;
+  int up_timeout = 120;
+  auto* up = app.add_subcommand("up", "Create and start services (NAME: a profile or a service)");
+  up->add_option("name", up_names, "profiles (as in `up dev`) or services");
+  up->add_flag("--wait", up_wait, "return once every container is healthy (or running, without a healthcheck)");
+  up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)");
+  bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
+  up->add_flag("-d,--detach", up_detach, "accepted for compatibility with compose");
+
+  bool down_volumes = false;
+  std::optional<int> down_timeout;
+  auto* down = app.add_subcommand("down", "Stop and remove the project's containers and networks");
+  down->add_flag("-v,--volumes", down_volumes, "also remove named volumes");
+  down->add_option("-t,--timeout", down_timeout, "seconds to wait for each container to stop");
+
+  std::vector<std::string> scale_args;
+  bool scale_wait = false;
+  auto* scale = app.add_subcommand("scale", "Set the number of containers: SERVICE N, or SERVICE=N...");
+  scale->add_option("args", scale_args)->required();
+  scale->add_flag("--wait", scale_wait);
+
+  bool ps_all = false, ps_json = false;
+  auto* ps = app.add_subcommand("ps", "List the project's containers");
+  ps->add_flag("-a,--all", ps_all, "include stopped containers");
+  ps->add_flag("--json", ps_json);
+
+  std::vector<std::string> log_names;
+  bool log_follow = false, log_timestamps = false;
+  std::optional<int> log_tail;
+  std::string log_since;
+  auto* logs = app.add_subcommand("logs", "Show container output, prefixed by container");
+  logs->add_option("name", log_names, "services or containers (default: all)");
+  logs->add_flag("-f,--follow", log_follow, "keep following, including containers that start later");
+  logs->add_option("-n,--tail", log_tail, "last N lines of each");
+  logs->add_option("--since", log_since, "unix time, duration (10m) or RFC 3339 time");
+  logs->add_flag("-t,--timestamps", log_timestamps);
+
+  std::vector<std::string> health_names;
+  bool health_json = false;
+  auto* health = app.add_subcommand("health", "Health and port checks; exit 1 when anything is not healthy");
+  health->add_option("name", health_names);
+  health->add_flag("--json", health_json);
+
+  int shell_index = 1;
+  auto* shell = app.add_subcommand("shell", "A shell (or CMD) in a service's container: shell [--index N] SERVICE [CMD...]");
+  shell->add_option("--index", shell_index, "which replica (default 1)");
+  shell->prefix_command();  // everything after SERVICE belongs to CMD
+
+  auto* clean = app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
+
+  // --- single kernels
   SpawnArgs spawn_args;
   auto* spawn = app.add_subcommand("spawn", "Start one kernel container and write its host connection file");
   spawn->add_option("config", spawn_args.options.config, "config file in configs/ (default default.toml)");
@@ -159,16 +107,14 @@ int run(int argc, char** argv) {
   spawn->add_flag("--json", spawn_args.json);
 
   bool list_json = false;
-  auto* list = app.add_subcommand("list", "List the kernels");
+  auto* list = app.add_subcommand("list", "List the kernels (spawned and compose ones)");
   list->add_flag("--json", list_json);
 
   std::vector<std::string> stop_selectors;
   int stop_timeout = 30;
-  auto* stop =
-      app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
+  auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
   stop->add_option("kernel", stop_selectors)->required();
-  stop->add_option("--timeout,-t", stop_timeout,
-                   "seconds to let a kernel finish before SIGKILL (default 30)");
+  stop->add_option("--timeout,-t", stop_timeout, "seconds to let a kernel finish before SIGKILL (default 30)");
 
   try {
     app.parse(argc, argv);
@@ -181,7 +127,18 @@ int run(int argc, char** argv) {
   try {
     if (*version) return cmd_version(g, version_json);
     if (*ping) return cmd_ping(g);
-    if (*build) return cmd_build(g, build_options);
+    if (*config) return cmd_config(g, config_services, config_profiles, config_json);
+    if (*build)
+      return build_context.empty() ? cmd_build(g, build_services, build_no_cache)
+                                   : cmd_image_build(g, build_context, build_tag, build_no_cache);
+    if (*up) return cmd_up(g, up_names, up_wait, up_timeout);
+    if (*down) return cmd_down(g, down_volumes, down_timeout);
+    if (*scale) return cmd_scale(g, scale_args, scale_wait);
+    if (*ps) return cmd_ps(g, ps_all, ps_json);
+    if (*logs) return cmd_logs(g, log_names, log_follow, log_tail, log_since, log_timestamps);
+    if (*health) return cmd_health(g, health_names, health_json);
+    if (*shell) return cmd_shell(g, shell->remaining(), shell_index);
+    if (*clean) return cmd_clean(g);
     if (*spawn) return cmd_spawn(g, spawn_args);
     if (*list) return cmd_list(g, list_json);
     if (*stop) return cmd_stop(g, stop_selectors, stop_timeout);

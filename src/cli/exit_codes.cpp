@@ -1,6 +1,8 @@
 #include "cli/exit_codes.hpp"
 
 #include "engine/errors.hpp"
+#include "compose/error.hpp"
+#include "compose/profiles.hpp"
 #include "fleet/errors.hpp"
 
 namespace fleet::cli {
@@ -11,6 +13,10 @@ ExitStatus exit_status_for_current_exception() {
   } catch (const UsageError& e) {
     return {kExitBadInput, e.what()};
   } catch (const InvalidInput& e) {
+    return {kExitBadInput, e.what()};
+  } catch (const compose::ComposeError& e) {
+    return {kExitBadInput, e.what()};
+  } catch (const compose::SelectionError& e) {
     return {kExitBadInput, e.what()};
   } catch (const OperationFailed& e) {
     return {kExitFailure, e.what()};

@@ -180,6 +180,12 @@ class Client {
   // Runs a created exec attached (no stdin) and hands its output to the sink until it ends.
   void exec_start(const std::string& exec_id, bool tty, const OutputSink& sink);
   ExecInspect exec_inspect(const std::string& exec_id);
+  // Runs a created exec with stdin attached: bytes read from `stdin_fd` go to the process until
+  // end-of-input, its output to the sink; `tick` is called about five times a second (window size
+  // checks). Returns when the process's output ends.
+  void exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,
+                   const std::function<void()>& tick = nullptr);
+  void exec_resize(const std::string& exec_id, int rows, int columns);
   // create + start + inspect, collecting the output.
   ExecRunResult exec_run(const std::string& container_id, const ExecOptions& options);
 

@@ -1,6 +1,11 @@
 // Exec endpoints: commands run inside a running container.
 #include "engine/client.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <thread>
 
 namespace fleet::engine {
@@ -26,6 +31,68 @@ void Client::exec_start(const std::string& exec_id, bool tty, const OutputSink& 
                      "start exec " + exec_id);
   c.timeout = std::chrono::milliseconds{0};
   read_output(std::move(c), tty, sink);
+}
+
+void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,
+                         const std::function<void()>& tick) {
+  auto conn = transport_.connect_raw();
+  std::string body = nlohmann::json{{"Detach", false}, {"Tty", tty}}.dump();
+  conn->send_all("POST /v" + api_version().str() + "/exec/" + path_segment(exec_id) +
+                 "/start HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\n"
+                 "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body);
+
+  bool keep_going = true;
+  MuxDecoder decoder([&](StreamId stream, std::string_view data) {
+    if (keep_going) keep_going = sink({stream, data});
+  });
+  auto deliver = [&](std::string_view data) {
+    if (tty) keep_going = keep_going && sink({StreamId::Stdout, data});
+    else decoder.feed(data);
+  };
+
+  std::string head;  // the HTTP answer before the stream
+  bool upgraded = false, input_open = stdin_fd >= 0;
+  char buffer[16384];
+  while (keep_going) {
+    pollfd fds[2] = {{conn->fd(), POLLIN, 0}, {input_open && upgraded ? stdin_fd : -1, POLLIN, 0}};
+    int ready = ::poll(fds, 2, 200);
+    if (tick) tick();
+    if (ready < 0 && errno != EINTR) throw ConnectionError("waiting on an attached exec failed");
+    if (ready <= 0) continue;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::recv(conn->fd(), buffer, sizeof buffer, 0);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (n <= 0) break;  // the process ended and the engine closed the stream
+      std::string_view data(buffer, static_cast<std::size_t>(n));
+      if (!upgraded) {
+        head.append(data);
+        auto end = head.find("\r\n\r\n");
+        if (end == std::string::npos) continue;
+        long status = head.size() > 12 ? std::atol(head.c_str() + 9) : 0;
+        if (status != 101 && status != 200) throw_for_status(status, head.substr(end + 4), "attach to exec " + exec_id);
+        upgraded = true;
+        if (end + 4 < head.size()) deliver(std::string_view(head).substr(end + 4));
+        continue;
+      }
+      deliver(data);
+    }
+    if (fds[1].fd >= 0 && (fds[1].revents & (POLLIN | POLLHUP))) {
+      ssize_t n = ::read(stdin_fd, buffer, sizeof buffer);
+      if (n > 0) {
+        conn->send_all(std::string_view(buffer, static_cast<std::size_t>(n)));
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        input_open = false;
+        conn->finish_sending();
+      }
+    }
+  }
+}
+
+void Client::exec_resize(const std::string& exec_id, int rows, int columns) {
+  Call c{.method = "POST", .path = "/exec/" + path_segment(exec_id) + "/resize", .what = "resize exec " + exec_id};
+  c.query.add("h", rows).add("w", columns);
+  call(std::move(c));
 }
 
 ExecInspect Client::exec_inspect(const std::string& exec_id) {

@@ -1,6 +1,11 @@
 #include "engine/transport.hpp"
 
 #include <curl/curl.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cctype>
@@ -189,6 +194,42 @@ HttpResponse Transport::perform(const HttpRequest& request) {
                               " during " + what + ": " + curl_easy_strerror(code));
       throw ProtocolError("reading the answer to " + what + " failed: " + curl_easy_strerror(code));
   }
+}
+
+RawConnection::~RawConnection() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+
+void RawConnection::send_all(std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      pollfd p{fd_, POLLOUT, 0};
+      ::poll(&p, 1, 1000);
+      continue;
+    }
+    if (n <= 0) throw ConnectionError(std::string("the engine closed an attached connection: ") + std::strerror(errno));
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+void RawConnection::finish_sending() { ::shutdown(fd_, SHUT_WR); }
+
+std::unique_ptr<RawConnection> Transport::connect_raw() {
+  CURL* curl = curl_easy_init();
+  if (!curl) throw std::bad_alloc();
+  std::string url = base_url_ + "/";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (endpoint_.kind == Endpoint::Kind::Unix) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
+  curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (curl_easy_perform(curl) != CURLE_OK) {
+    curl_easy_cleanup(curl);
+    throw ConnectionError("cannot reach the Docker engine at " + endpoint_.address + ": is dockerd running?");
+  }
+  ++connections_opened_;
+  curl_socket_t fd = CURL_SOCKET_BAD;
+  curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &fd);
+  return std::make_unique<RawConnection>(curl, static_cast<int>(fd));
 }
 
 }  // namespace fleet::engine

@@ -39,6 +39,24 @@ struct HttpResponse {
   std::string header(const std::string& lower_case_name) const;
 };
 
+// A connection taken over after an HTTP upgrade (exec with stdin attached): raw bytes both ways.
+class RawConnection {
+ public:
+  RawConnection(void* curl, int fd) : curl_(curl), fd_(fd) {}
+  ~RawConnection();
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+  int fd() const { return fd_; }
+  // Throws ConnectionError when the peer is gone.
+  void send_all(std::string_view data);
+  // Closes our sending side: the peer reads end-of-input.
+  void finish_sending();
+
+ private:
+  void* curl_;
+  int fd_;
+};
+
 class Transport {
  public:
   explicit Transport(Endpoint endpoint);
@@ -48,6 +66,9 @@ class Transport {
 
   // Throws ConnectionError when nothing answers, TimeoutError past the deadline.
   HttpResponse perform(const HttpRequest& request);
+
+  // A fresh connection of its own (not pooled), for a request whose answer upgrades it.
+  std::unique_ptr<RawConnection> connect_raw();
 
   const Endpoint& endpoint() const { return endpoint_; }
   // Connections opened since construction (each reused call adds nothing).

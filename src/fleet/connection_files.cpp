@@ -1,5 +1,7 @@
 #include "fleet/connection_files.hpp"
 
+#include <unistd.h>
+
 #include "util/atomic_file.hpp"
 #include "util/tar.hpp"
 
@@ -50,11 +52,15 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container,
 
 std::filesystem::path write_host_connection_file(engine::Client& client,
                                                  const engine::ContainerInspect& container,
-                                                 const std::filesystem::path& dir) {
+                                                 const std::filesystem::path& dir, int share_gid) {
   nlohmann::json host = to_host_connection(read_kernel_connection_file(client, container), container);
   std::filesystem::create_directories(dir);
   auto path = dir / (container.name + ".json");
-  util::write_file_atomically(path, host.dump(2) + "\n", 0600);
+  util::write_file_atomically(path, host.dump(2) + "\n", share_gid >= 0 ? 0640 : 0600);
+  if (share_gid >= 0 && ::geteuid() == 0 &&
+      ::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(share_gid)) != 0) {
+    // Not fatal: the registry then cannot serve this file; the host user still can.
+  }
   return path;
 }
 

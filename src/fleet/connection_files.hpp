@@ -28,9 +28,10 @@ nlohmann::json read_kernel_connection_file(engine::Client& client, const engine:
 nlohmann::json to_host_connection(const nlohmann::json& in_container,
                                   const engine::ContainerInspect& container);
 
-// Writes <dir>/<container name>.json (mode 0600: it holds the key) and returns its path.
+// Writes <dir>/<container name>.json and returns its path. Mode 0600 (it holds the key), or 0640
+// with group `share_gid` when a reader of that group must see it (the fleet registry, uid 1000).
 std::filesystem::path write_host_connection_file(engine::Client& client,
                                                  const engine::ContainerInspect& container,
-                                                 const std::filesystem::path& dir);
+                                                 const std::filesystem::path& dir, int share_gid = -1);
 
 }  // namespace fleet

@@ -1,12 +1,11 @@
 #include "fleet/kernels.hpp"
 
 #include <random>
-#include <thread>
 
 #include "fleet/connection_files.hpp"
 #include "fleet/errors.hpp"
+#include "fleet/kernel_readiness.hpp"
 #include "fleet/labels.hpp"
-#include "util/tar.hpp"
 
 namespace fleet {
 namespace {
@@ -33,20 +32,6 @@ KernelRecord record_of(const engine::ContainerSummary& c, const FleetPaths& path
   auto file = paths.connection_dir / (r.name + ".json");
   if (std::filesystem::exists(file)) r.connection_file = file;
   return r;
-}
-
-// The tail of a container's output, for an error message about why it did not come up.
-std::string last_output(engine::Client& client, const std::string& id) {
-  std::string out;
-  try {
-    client.container_logs(id, {.tail = 5}, [&](const engine::OutputChunk& c) {
-      out.append(c.data);
-      return true;
-    });
-  } catch (const engine::EngineError&) {
-  }
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
 }
 
 }  // namespace
@@ -106,7 +91,7 @@ KernelRecord KernelService::spawn(const SpawnOptions& o) {
   std::string id = client_.create_container(name, body).id;
   try {
     client_.start_container(id);
-    wait_until_serving(id, o.ready_timeout);
+    wait_until_kernel_serves(client_, id, o.ready_timeout);
     engine::ContainerInspect inspected = client_.inspect_container(id);
     KernelRecord r;
     r.kernel_id = kernel_id;
@@ -126,32 +111,6 @@ KernelRecord KernelService::spawn(const SpawnOptions& o) {
     } catch (const engine::EngineError&) {
     }
     throw;
-  }
-}
-
-void KernelService::wait_until_serving(const std::string& id, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  engine::ContainerInspect c = client_.inspect_container(id);
-  std::string status_file =
-      container_env(c, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
-  while (true) {
-    try {
-      for (const auto& entry : util::read_tar(client_.get_archive(id, status_file).tar)) {
-        auto status = nlohmann::json::parse(entry.content, nullptr, false);
-        if (status.is_object() && status.value("execution_state", "") == "idle") return;
-      }
-    } catch (const engine::NotFoundError&) {
-      // Not written yet.
-    }
-    c = client_.inspect_container(id);
-    if (!c.state.running)
-      throw OperationFailed("kernel container " + c.name + " " + c.state.status + " (exit code " +
-                            std::to_string(c.state.exit_code) +
-                            ") before serving: " + last_output(client_, id));
-    if (std::chrono::steady_clock::now() >= deadline)
-      throw OperationFailed("kernel container " + c.name + " did not start serving within " +
-                            std::to_string(timeout.count()) + " ms: " + last_output(client_, id));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 

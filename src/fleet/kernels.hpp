@@ -53,7 +53,6 @@ class KernelService {
 
  private:
   KernelRecord find(const std::string& selector);
-  void wait_until_serving(const std::string& container_id, std::chrono::milliseconds timeout);
 
   engine::Client& client_;
   FleetPaths paths_;

@@ -1,16 +1,35 @@
 // Every label the fleet puts on engine objects, in one place. Labels are the source of truth:
-// what the fleet knows about a kernel it reads back from them, so a restarted manager loses nothing.
+// what the fleet knows about a container it reads back from them, so a manager that was killed
+// loses nothing. Compose's own labels are set too, so `docker compose ps` and Debian's
+// `docker-compose ps` see the fleet's containers as their own.
 #pragma once
 
 namespace fleet::labels {
 
-// The reserved prefix: user labels under it are refused.
+// The fleet's reserved prefix: user labels under it are refused.
 inline constexpr const char* kPrefix = "dev.llmspell.fleet.";
 
+inline constexpr const char* kManaged = "dev.llmspell.fleet.managed";     // "true" on all the fleet creates
 inline constexpr const char* kKernel = "dev.llmspell.fleet.kernel";       // "true" on every kernel container
 inline constexpr const char* kKernelId = "dev.llmspell.fleet.kernel-id";  // e.g. "kernel-3f9a1c2b"
 inline constexpr const char* kLanguage = "dev.llmspell.fleet.language";   // lua, javascript
-inline constexpr const char* kConfig = "dev.llmspell.fleet.config";     // config file name, e.g. openai.toml
-inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // on images the fleet built
+inline constexpr const char* kConfig = "dev.llmspell.fleet.config";       // config file name, e.g. openai.toml
+inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";    // on images the fleet built
+
+// Compose's labels (docker/compose pkg/api/labels.go).
+inline constexpr const char* kComposeProject = "com.docker.compose.project";
+inline constexpr const char* kComposeService = "com.docker.compose.service";
+inline constexpr const char* kComposeNumber = "com.docker.compose.container-number";
+inline constexpr const char* kComposeOneoff = "com.docker.compose.oneoff";
+inline constexpr const char* kComposeConfigHash = "com.docker.compose.config-hash";
+inline constexpr const char* kComposeWorkingDir = "com.docker.compose.project.working_dir";
+inline constexpr const char* kComposeConfigFiles = "com.docker.compose.project.config_files";
+inline constexpr const char* kComposeVersion = "com.docker.compose.version";
+inline constexpr const char* kComposeNetwork = "com.docker.compose.network";
+inline constexpr const char* kComposeVolume = "com.docker.compose.volume";
+inline constexpr const char* kComposeImage = "com.docker.compose.image";  // image id the container was made from
+
+// The compose version the labels claim: the one Debian ships, whose `ps` reads them.
+inline constexpr const char* kComposeVersionValue = "1.29.2";
 
 }  // namespace fleet::labels

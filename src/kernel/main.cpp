@@ -43,12 +43,20 @@ std::string env_or(const char* name, const std::string& fallback) {
 
 void setup_logging(const std::string& log_dir, const std::string& kernel_id, const std::string& level) {
   std::vector<spdlog::sink_ptr> sinks{std::make_shared<spdlog::sinks::stdout_sink_mt>()};
-  if (!log_dir.empty())
-    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_dir + "/" + kernel_id + ".log"));
+  std::string file_problem;
+  if (!log_dir.empty()) {
+    // A log folder we cannot write (a root-owned bind mount, say) costs the file, not the kernel.
+    try {
+      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_dir + "/" + kernel_id + ".log"));
+    } catch (const spdlog::spdlog_ex& e) {
+      file_problem = e.what();
+    }
+  }
   auto logger = std::make_shared<spdlog::logger>("kernel", sinks.begin(), sinks.end());
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  if (!file_problem.empty()) spdlog::warn("logging to stdout only: {}", file_problem);
 }
 
 int probe(const std::string& connection_file, int timeout_ms) {

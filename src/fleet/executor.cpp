@@ -1,0 +1,244 @@
+// Carries a plan out: networks and volumes, then services level by level (a level waits for the
+// conditions its dependencies ask for), the containers of a level in parallel. Every step works
+// on one container, so a run cut short at any point leaves a state the next plan converges from.
+#include "fleet/executor.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "fleet/connection_files.hpp"
+#include "fleet/container_spec.hpp"
+#include "fleet/errors.hpp"
+#include "fleet/kernel_readiness.hpp"
+#include "fleet/labels.hpp"
+#include "util/parallel.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr int kRegistryGid = 1000;  // the registry container's group reads the connection files
+
+bool port_race(const engine::EngineError& e) {
+  const auto& m = e.daemon_message();
+  return m.find("port is already allocated") != std::string::npos || m.find("address already in use") != std::string::npos;
+}
+
+// Bind-mount sources that do not exist are created as directories (as compose does), owned by the
+// service's numeric user so a non-root kernel can write its logs there.
+void prepare_bind_sources(const compose::Service& s) {
+  for (const auto& v : s.volumes) {
+    if (v.type != "bind" || std::filesystem::exists(v.source)) continue;
+    std::filesystem::create_directories(v.source);
+    if (::geteuid() != 0 || s.user.empty()) continue;
+    auto colon = s.user.find(':');
+    try {
+      uid_t uid = static_cast<uid_t>(std::stoul(s.user.substr(0, colon)));
+      gid_t gid = colon == std::string::npos ? uid : static_cast<gid_t>(std::stoul(s.user.substr(colon + 1)));
+      if (::chown(v.source.c_str(), uid, gid) != 0) {
+        // Not fatal: the service may not need to write there.
+      }
+    } catch (const std::exception&) {
+      // A user name rather than an id: leave ownership alone.
+    }
+  }
+}
+
+}  // namespace
+
+Executor::Executor(ProjectContext& ctx) : ctx_(ctx) {}
+
+void Executor::report(const std::string& object, const std::string& status, ProgressEvent::Kind kind) {
+  std::lock_guard lock(progress_mutex_);
+  ctx_.progress({object, status, kind});
+}
+
+void Executor::run(const Plan& plan, const compose::Selection& selection, const UpRequest& request) {
+  request_ = request;
+  for (const auto& step : plan.setup) run_setup(step);
+  for (const auto& name : selection.targeted) prepare_bind_sources(ctx_.project.services.at(name));
+  std::filesystem::create_directories(connection_dir(ctx_.project));
+
+  for (const auto& level : plan.levels) {
+    for (const auto& service : level) wait_for_dependencies(service, selection);
+    // Removals first: a rename may need the name a removed container held.
+    std::vector<std::function<void()>> removals, others;
+    for (const auto& service : level) {
+      auto it = plan.steps.find(service);
+      if (it == plan.steps.end()) continue;
+      for (const auto& step : it->second)
+        (step.action == Step::Action::RemoveContainer ? removals : others).push_back([this, step] { run_step(step); });
+    }
+    util::run_parallel(removals, ctx_.parallel);
+    util::run_parallel(others, ctx_.parallel);
+  }
+}
+
+void Executor::run_setup(const Step& step) {
+  const auto& p = ctx_.project;
+  if (step.action == Step::Action::CreateNetwork) {
+    std::string key;
+    for (const auto& [k, n] : p.networks)
+      if (n.name == step.target) key = k;
+    const auto& def = p.networks.at(key);
+    report("Network " + step.target, "Creating");
+    engine::Labels l = def.labels;
+    l[labels::kComposeProject] = p.name;
+    l[labels::kComposeNetwork] = key;
+    l[labels::kComposeVersion] = labels::kComposeVersionValue;
+    l[labels::kManaged] = "true";
+    try {
+      ctx_.client.create_network({.name = step.target, .driver = def.driver.empty() ? "bridge" : def.driver,
+                                  .labels = l, .internal = def.internal, .attachable = def.attachable});
+    } catch (const engine::ConflictError&) {
+      // Created meanwhile (another run): the same network either way.
+    }
+    report("Network " + step.target, "Created", ProgressEvent::Kind::Done);
+  } else if (step.action == Step::Action::CreateVolume) {
+    std::string key;
+    for (const auto& [k, v] : p.volumes)
+      if (v.name == step.target) key = k;
+    engine::Labels l = p.volumes.at(key).labels;
+    l[labels::kComposeProject] = p.name;
+    l[labels::kComposeVolume] = key;
+    l[labels::kComposeVersion] = labels::kComposeVersionValue;
+    l[labels::kManaged] = "true";
+    report("Volume " + step.target, "Creating");
+    ctx_.client.create_volume(step.target, l,
+                              p.volumes.at(key).driver.empty() ? "local" : p.volumes.at(key).driver);
+    report("Volume " + step.target, "Created", ProgressEvent::Kind::Done);
+  }
+}
+
+void Executor::run_step(const Step& step) {
+  const compose::Service& s = ctx_.project.services.at(step.service);
+  const std::string object = "Container " + step.target;
+  try {
+    switch (step.action) {
+      case Step::Action::CreateContainer: {
+        report(object, "Creating");
+        std::string id = create(s, step.number, step.target);
+        report(object, "Created");
+        start(s, id, step.target);
+        break;
+      }
+      case Step::Action::StartContainer:
+        start(s, step.container_id, step.target);
+        break;
+      case Step::Action::RenameContainer:
+        ctx_.client.rename_container(step.container_id, step.target);
+        report(object, "Renamed", ProgressEvent::Kind::Done);
+        break;
+      case Step::Action::RecreateContainer: {
+        // The new container exists before the old one goes.
+        report(object, "Recreating");
+        std::string temp = step.container_id.substr(0, 12) + "_" + step.target;
+        std::string id = create(s, step.number, temp);
+        stop_and_remove(step.container_id, s);
+        ctx_.client.rename_container(id, step.target);
+        report(object, "Recreated");
+        start(s, id, step.target);
+        break;
+      }
+      case Step::Action::RemoveContainer:
+        report(object, "Stopping");
+        stop_and_remove(step.container_id, s);
+        std::filesystem::remove(connection_dir(ctx_.project) / (step.target + ".json"));
+        report(object, "Removed", ProgressEvent::Kind::Done);
+        break;
+      default:
+        break;
+    }
+  } catch (const std::exception& e) {
+    report(object, std::string("Error: ") + e.what(), ProgressEvent::Kind::Failed);
+    throw;
+  }
+}
+
+std::string Executor::create(const compose::Service& s, int number, const std::string& name) {
+  std::string image_id = request_.image_ids.count(s.name) ? request_.image_ids.at(s.name) : std::string();
+  std::string id = ctx_.client.create_container(name, create_body(ctx_.project, s, number, image_id)).id;
+  try {
+    for (const auto& network : extra_networks(ctx_.project, s)) ctx_.client.connect_network(network, id, {s.name});
+  } catch (...) {
+    ctx_.client.remove_container(id, {.force = true});
+    throw;
+  }
+  return id;
+}
+
+void Executor::start(const compose::Service& s, const std::string& id, const std::string& name) {
+  const std::string object = "Container " + name;
+  report(object, "Starting");
+  // Published ports are allocated without a lock in the engine: parallel starts can collide.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      ctx_.client.start_container(id);
+      break;
+    } catch (const engine::EngineError& e) {
+      if (!port_race(e) || attempt == 3) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    }
+  }
+  if (is_kernel_service(s)) {
+    wait_until_kernel_serves(ctx_.client, id, std::chrono::seconds(60));
+    write_host_connection_file(ctx_.client, ctx_.client.inspect_container(id), connection_dir(ctx_.project),
+                               kRegistryGid);
+  }
+  report(object, "Started", ProgressEvent::Kind::Done);
+}
+
+void Executor::stop_and_remove(const std::string& id, const compose::Service& s) {
+  std::optional<int> timeout;
+  if (s.stop_grace_period_ns) timeout = static_cast<int>(*s.stop_grace_period_ns / 1'000'000'000);
+  try {
+    ctx_.client.unpause_container(id);
+  } catch (const engine::EngineError&) {
+    // Not paused (the usual case), or gone.
+  }
+  try {
+    ctx_.client.stop_container(id, timeout);
+    ctx_.client.remove_container(id, {.force = true});
+  } catch (const engine::NotFoundError&) {
+    // Already gone: the goal is reached.
+  }
+}
+
+void Executor::wait_for_dependencies(const std::string& service, const compose::Selection& selection) {
+  const compose::Service& s = ctx_.project.services.at(service);
+  for (const auto& dep : selection.dependencies.at(service)) {
+    const auto& condition = s.depends_on.at(dep).condition;
+    if (condition == "service_started") continue;
+    report("Service " + dep, "Waiting (" + condition + ")");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (true) {
+      auto containers = ctx_.client.list_containers(
+          {.all = true,
+           .filters = {{"label", {std::string(labels::kComposeProject) + "=" + ctx_.project.name,
+                                  std::string(labels::kComposeService) + "=" + dep}}}});
+      bool all_met = !containers.empty();
+      for (const auto& c : containers) {
+        engine::ContainerInspect i = ctx_.client.inspect_container(c.id);
+        if (condition == "service_healthy") {
+          if (!i.state.running) throw OperationFailed("dependency " + dep + " (" + i.name + ") is " + i.state.status);
+          if (i.state.health && i.state.health->status == "unhealthy")
+            throw OperationFailed("dependency " + dep + " (" + i.name + ") is unhealthy");
+          if (!i.state.health || i.state.health->status != "healthy") all_met = false;
+        } else {  // service_completed_successfully
+          if (i.state.running || i.state.restarting) all_met = false;
+          else if (i.state.exit_code != 0)
+            throw OperationFailed("dependency " + dep + " (" + i.name + ") exited with " +
+                                  std::to_string(i.state.exit_code));
+        }
+      }
+      if (all_met) break;
+      if (std::chrono::steady_clock::now() > deadline)
+        throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) + " within 5 minutes");
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed", ProgressEvent::Kind::Done);
+  }
+}
+
+}  // namespace fleet
