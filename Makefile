@@ -8,7 +8,7 @@ FLEET := $(BUILD_DIR)/bin/llmspell-fleet
 CMAKE_FLAGS ?=
 
 .PHONY: all setup deps engine configure build test unit-test integration-test sanitize bench \
-        format format-check docker-build docker-up clean
+        format format-check docker-build docker-up docker-down docker-logs docker-ps docker-health clean
 
 all: build
 
@@ -21,7 +21,7 @@ engine:
 setup: deps engine
 
 $(BUILD_DIR)/CMakeCache.txt: | deps
-	@cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_TARGET_MESSAGES=OFF $(CMAKE_FLAGS) >/dev/null
 
 configure: $(BUILD_DIR)/CMakeCache.txt
 
@@ -55,13 +55,33 @@ format: configure
 format-check: configure
 	@cmake --build $(BUILD_DIR) --target format-check
 
-# The kernel image (llmspell:latest), built offline through the engine from the staged context.
-docker-build: setup build
-	@$(FLEET) build
+# The fleet's images (kernel, registry), built offline through the engine from the staged contexts.
+# PROFILE=dev (or "dev javascript") selects compose profiles for every docker-* target.
+PROFILE ?=
+PROFILE_FLAGS := $(foreach p,$(PROFILE),--profile $(p))
 
-# The main job. Today it readies the host (packages, engine), the fleet binary and the kernel image.
+docker-build: setup build
+	@$(FLEET) $(PROFILE_FLAGS) build
+
+# The main job: the host, the fleet, its images, then the kernels up and healthy.
 docker-up: docker-build
-	@$(FLEET) version
+	@$(FLEET) $(PROFILE_FLAGS) up --wait
+	@$(FLEET) ps
+	@echo
+	@echo "Connect to a kernel:  jupyter console --existing compose/connection-files/<NAME>.json"
+	@echo "More:                 $(FLEET) scale kernel-lua-openai 3 | logs -f | health | shell kernel-lua-openai"
+
+docker-down: engine build
+	@$(FLEET) down
+
+docker-logs: engine build
+	@$(FLEET) logs --tail 100
+
+docker-ps: engine build
+	@$(FLEET) ps
+
+docker-health: engine build
+	@$(FLEET) health
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

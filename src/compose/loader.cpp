@@ -17,6 +17,9 @@ std::optional<std::string> parse_tree(const YamlNode& root, const std::string& f
 
 namespace {
 
+// The fleet's own labels (src/fleet/labels.hpp) live under this prefix; a compose file may not set them.
+constexpr const char* kReservedLabelPrefix = "dev.llmspell.fleet.";
+
 bool valid_project_name(const std::string& name) {
   return !name.empty() && normalize_project_name(name) == name;
 }
@@ -80,6 +83,10 @@ void validate(Project& p, const std::string& file) {
         throw ComposeError(file, p.line_of(base + ".volumes"), base + ".volumes",
                            "named volume \"" + v.source + "\" is not defined under the top-level volumes");
     refuse_unsafe(p, s, file);
+    for (const auto& [key, value] : s.labels)
+      if (key.rfind(kReservedLabelPrefix, 0) == 0)
+        throw ComposeError(file, p.line_of(base + ".labels"), base + ".labels",
+                           "label " + key + " uses the fleet's reserved prefix " + kReservedLabelPrefix);
   }
   // Dependency cycles: a depth-first walk that meets a service still on its path.
   std::map<std::string, int> state;  // 1 on the path, 2 done

@@ -168,7 +168,8 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     for (int missing = desired - static_cast<int>(kept.size()), k = 1; k <= missing; ++k) {
       int number = highest + k;
       steps.push_back({Step::Action::CreateContainer, name, number, container_name(project, s, number), "",
-                       "replica " + std::to_string(number) + " of " + std::to_string(desired)});
+                       name + " has " + std::to_string(static_cast<int>(kept.size()) + k - 1) + " of " +
+                           std::to_string(desired)});
     }
   }
   return plan;
