@@ -14,9 +14,11 @@ int run(int argc, char** argv) {
   CLI::App app{"llmspell-fleet: runs LLMSpell kernels as Docker containers", "llmspell-fleet"};
   app.require_subcommand(1);
   GlobalOptions g;
-  app.add_option("-H,--host", g.host, "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
+  app.add_option("-H,--host", g.host,
+                 "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
   app.add_option("-f,--file", g.file, "compose file (default compose/docker-compose.yml)");
-  app.add_option("-p,--project-name", g.project, "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
+  app.add_option("-p,--project-name", g.project,
+                 "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
   app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -49,7 +51,8 @@ int run(int argc, char** argv) {
   int up_timeout = 120;
   auto* up = app.add_subcommand("up", "Create and start services (NAME: a profile or a service)");
   up->add_option("name", up_names, "profiles (as in `up dev`) or services");
-  up->add_flag("--wait", up_wait, "return once every container is healthy (or running, without a healthcheck)");
+  up->add_flag("--wait", up_wait,
+               "return once every container is healthy (or running, without a healthcheck)");
   up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)");
   bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
   up->add_flag("-d,--detach", up_detach, "accepted for compatibility with compose");
@@ -89,11 +92,13 @@ int run(int argc, char** argv) {
   health->add_flag("--json", health_json);
 
   int shell_index = 1;
-  auto* shell = app.add_subcommand("shell", "A shell (or CMD) in a service's container: shell [--index N] SERVICE [CMD...]");
+  auto* shell = app.add_subcommand(
+      "shell", "A shell (or CMD) in a service's container: shell [--index N] SERVICE [CMD...]");
   shell->add_option("--index", shell_index, "which replica (default 1)");
   shell->prefix_command();  // everything after SERVICE belongs to CMD
 
-  auto* clean = app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
+  auto* clean =
+      app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
 
   // --- single kernels
   SpawnArgs spawn_args;
@@ -112,9 +117,11 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> stop_selectors;
   int stop_timeout = 30;
-  auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
+  auto* stop =
+      app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
   stop->add_option("kernel", stop_selectors)->required();
-  stop->add_option("--timeout,-t", stop_timeout, "seconds to let a kernel finish before SIGKILL (default 30)");
+  stop->add_option("--timeout,-t", stop_timeout,
+                   "seconds to let a kernel finish before SIGKILL (default 30)");
 
   try {
     app.parse(argc, argv);

@@ -32,7 +32,8 @@ struct SpawnArgs {
   std::vector<std::string> labels;
   bool json = false;
 };
-int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag, bool no_cache);
+int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag,
+                    bool no_cache);
 int cmd_spawn(const GlobalOptions& g, SpawnArgs& a);
 int cmd_list(const GlobalOptions& g, bool json);
 int cmd_stop(const GlobalOptions& g, const std::vector<std::string>& selectors, int timeout);
@@ -44,8 +45,8 @@ int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool w
 int cmd_down(const GlobalOptions& g, bool volumes, std::optional<int> timeout);
 int cmd_scale(const GlobalOptions& g, const std::vector<std::string>& args, bool wait);
 int cmd_ps(const GlobalOptions& g, bool all, bool json);
-int cmd_logs(const GlobalOptions& g, const std::vector<std::string>& names, bool follow, std::optional<int> tail,
-             const std::string& since, bool timestamps);
+int cmd_logs(const GlobalOptions& g, const std::vector<std::string>& names, bool follow,
+             std::optional<int> tail, const std::string& since, bool timestamps);
 int cmd_health(const GlobalOptions& g, const std::vector<std::string>& names, bool json);
 int cmd_shell(const GlobalOptions& g, std::vector<std::string> args, int index);
 int cmd_clean(const GlobalOptions& g);

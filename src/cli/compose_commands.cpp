@@ -5,11 +5,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
 #include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
-#include <yaml-cpp/yaml.h>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
@@ -24,7 +24,8 @@ namespace {
 compose::Project load(const GlobalOptions& g) {
   if (!std::filesystem::exists(g.file)) throw UsageError("no compose file at " + g.file + " (use -f FILE)");
   return compose::load_project(
-      {.file = g.file, .project_name = g.project.empty() ? std::nullopt : std::optional<std::string>(g.project)});
+      {.file = g.file,
+       .project_name = g.project.empty() ? std::nullopt : std::optional<std::string>(g.project)});
 }
 
 struct Session {
@@ -50,7 +51,8 @@ std::string human_duration(std::int64_t seconds) {
   if (seconds < 0) return "-";
   if (seconds < 60) return std::to_string(seconds) + "s";
   if (seconds < 3600) return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
+  if (seconds < 86400)
+    return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
   return std::to_string(seconds / 86400) + "d" + std::to_string(seconds % 86400 / 3600) + "h";
 }
 
@@ -78,7 +80,8 @@ void emit_yaml(YAML::Emitter& out, const nlohmann::json& j) {
 // --since: unix seconds, a duration back from now (10m), or an RFC 3339 time.
 std::int64_t parse_since(const std::string& text) {
   if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
-  if (auto d = util::parse_duration(text)) return static_cast<std::int64_t>(std::time(nullptr)) - *d / 1'000'000'000;
+  if (auto d = util::parse_duration(text))
+    return static_cast<std::int64_t>(std::time(nullptr)) - *d / 1'000'000'000;
   std::tm tm{};
   if (text.size() >= 19 && strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return timegm(&tm);
   throw UsageError("--since \"" + text + "\" is not a unix time, a duration (10m) or an RFC 3339 time");
@@ -124,10 +127,10 @@ int cmd_build(const GlobalOptions& g, const std::vector<std::string>& services, 
 int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout) {
   Session s(g);
   auto ctx = s.context();
-  fleet::UpResult r = fleet::up(ctx, {.selection = {.profile_flags = g.profiles, .names = names,
-                                                    .names_may_be_profiles = true},
-                                      .wait = wait,
-                                      .wait_timeout = std::chrono::seconds(timeout)});
+  fleet::UpResult r = fleet::up(
+      ctx, {.selection = {.profile_flags = g.profiles, .names = names, .names_may_be_profiles = true},
+            .wait = wait,
+            .wait_timeout = std::chrono::seconds(timeout)});
   if (r.plan.empty()) std::cerr << "up to date: " << r.selection.targeted.size() << " service(s) as asked\n";
   return kExitOk;
 }
@@ -154,7 +157,8 @@ int cmd_scale(const GlobalOptions& g, const std::vector<std::string>& args, bool
   } else {
     for (const auto& a : args) {
       auto eq = a.find('=');
-      if (eq == std::string::npos || eq == 0) throw UsageError("expected SERVICE N or SERVICE=N, got \"" + a + "\"");
+      if (eq == std::string::npos || eq == 0)
+        throw UsageError("expected SERVICE N or SERVICE=N, got \"" + a + "\"");
       replicas[a.substr(0, eq)] = count_of(a.substr(eq + 1));
     }
   }
@@ -172,26 +176,33 @@ int cmd_ps(const GlobalOptions& g, bool all, bool json) {
   if (json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : rows)
-      out.push_back({{"name", r.name}, {"service", r.service}, {"number", r.number}, {"state", r.state},
-                     {"health", r.health}, {"ports", r.ports}, {"memory", r.memory}, {"cpus", r.cpus},
-                     {"uptime_seconds", r.uptime_seconds}, {"id", r.id}});
+      out.push_back({{"name", r.name},
+                     {"service", r.service},
+                     {"number", r.number},
+                     {"state", r.state},
+                     {"health", r.health},
+                     {"ports", r.ports},
+                     {"memory", r.memory},
+                     {"cpus", r.cpus},
+                     {"uptime_seconds", r.uptime_seconds},
+                     {"id", r.id}});
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", "NAME", "SERVICE", "STATE", "HEALTH", "MEMORY", "CPUS",
-              "UPTIME", "PORTS");
+  std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", "NAME", "SERVICE", "STATE", "HEALTH", "MEMORY",
+              "CPUS", "UPTIME", "PORTS");
   for (const auto& r : rows) {
     char cpus[16] = "-";
     if (r.cpus > 0) std::snprintf(cpus, sizeof cpus, "%.2g", r.cpus);
-    std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", r.name.c_str(), r.service.c_str(), r.state.c_str(),
-                r.health.empty() ? "-" : r.health.c_str(), human_bytes(r.memory).c_str(), cpus,
-                human_duration(r.uptime_seconds).c_str(), r.ports.c_str());
+    std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", r.name.c_str(), r.service.c_str(),
+                r.state.c_str(), r.health.empty() ? "-" : r.health.c_str(), human_bytes(r.memory).c_str(),
+                cpus, human_duration(r.uptime_seconds).c_str(), r.ports.c_str());
   }
   return kExitOk;
 }
 
-int cmd_logs(const GlobalOptions& g, const std::vector<std::string>& names, bool follow, std::optional<int> tail,
-             const std::string& since, bool timestamps) {
+int cmd_logs(const GlobalOptions& g, const std::vector<std::string>& names, bool follow,
+             std::optional<int> tail, const std::string& since, bool timestamps) {
   Session s(g);
   auto ctx = s.context();
   bool tty = ::isatty(1) == 1;
@@ -224,13 +235,20 @@ int cmd_health(const GlobalOptions& g, const std::vector<std::string>& names, bo
     nlohmann::json probes = nlohmann::json::array();
     std::string text;
     for (const auto& p : r.probes) {
-      probes.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port},
-                        {"ok", p.ok}, {"error", p.error}});
-      text += (text.empty() ? "" : ", ") + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) +
-              (p.ok ? " ok" : " " + p.error);
+      probes.push_back({{"host_ip", p.host_ip},
+                        {"host_port", p.host_port},
+                        {"container_port", p.container_port},
+                        {"ok", p.ok},
+                        {"error", p.error}});
+      text += (text.empty() ? "" : ", ") + std::to_string(p.host_port) + "->" +
+              std::to_string(p.container_port) + (p.ok ? " ok" : " " + p.error);
     }
-    out.push_back({{"name", r.name}, {"service", r.service}, {"state", r.state}, {"health", r.health},
-                   {"ok", r.ok}, {"ports", probes}});
+    out.push_back({{"name", r.name},
+                   {"service", r.service},
+                   {"state", r.state},
+                   {"health", r.health},
+                   {"ok", r.ok},
+                   {"ports", probes}});
     if (!json)
       std::printf("%-36s %-10s %-10s %-4s %s\n", r.name.c_str(), r.state.c_str(), r.health.c_str(),
                   r.ok ? "ok" : "FAIL", text.c_str());
@@ -242,7 +260,9 @@ int cmd_health(const GlobalOptions& g, const std::vector<std::string>& names, bo
 
 namespace {
 std::atomic<bool> g_window_changed{false};
-extern "C" void on_winch(int) { g_window_changed = true; }
+extern "C" void on_winch(int) {
+  g_window_changed = true;
+}
 
 // The terminal in raw mode for an interactive shell, restored whatever happens.
 class RawTerminal {

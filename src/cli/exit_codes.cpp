@@ -1,8 +1,8 @@
 #include "cli/exit_codes.hpp"
 
-#include "engine/errors.hpp"
 #include "compose/error.hpp"
 #include "compose/profiles.hpp"
+#include "engine/errors.hpp"
 #include "fleet/errors.hpp"
 
 namespace fleet::cli {

@@ -10,14 +10,16 @@
 namespace fleet::cli {
 
 engine::Client make_client(const GlobalOptions& g) {
-  return g.host.empty() ? engine::Client::from_environment() : engine::Client(engine::Endpoint::parse(g.host));
+  return g.host.empty() ? engine::Client::from_environment()
+                        : engine::Client(engine::Endpoint::parse(g.host));
 }
 
 int cmd_version(const GlobalOptions& g, bool json) {
   engine::Client client = make_client(g);
   engine::VersionInfo v = client.version();
   if (json) {
-    std::cout << nlohmann::json{{"client", {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
+    std::cout << nlohmann::json{{"client",
+                                 {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
                                 {"engine", v.raw}}
                      .dump(2)
               << "\n";
@@ -38,7 +40,8 @@ int cmd_ping(const GlobalOptions& g) {
   return kExitOk;
 }
 
-int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag, bool no_cache) {
+int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag,
+                    bool no_cache) {
   engine::Client client = make_client(g);
   fleet::ImageBuildOptions o{context, tag, no_cache};
   std::string id = fleet::build_image(client, o, [](std::string_view line) { std::cout << line << "\n"; });
@@ -48,9 +51,14 @@ int cmd_image_build(const GlobalOptions& g, const std::string& context, const st
 
 namespace {
 nlohmann::json kernel_json(const fleet::KernelRecord& k) {
-  return {{"kernel_id", k.kernel_id},   {"container", k.name},          {"container_id", k.container_id},
-          {"language", k.language},     {"config", k.config},           {"state", k.state},
-          {"status", k.status},         {"shell_port", k.shell_host_port},
+  return {{"kernel_id", k.kernel_id},
+          {"container", k.name},
+          {"container_id", k.container_id},
+          {"language", k.language},
+          {"config", k.config},
+          {"state", k.state},
+          {"status", k.status},
+          {"shell_port", k.shell_host_port},
           {"connection_file", k.connection_file.string()}};
 }
 }  // namespace
@@ -70,8 +78,9 @@ int cmd_spawn(const GlobalOptions& g, SpawnArgs& a) {
   if (a.json) {
     std::cout << kernel_json(k).dump(2) << "\n";
   } else {
-    std::cout << k.kernel_id << " (" << k.language << ", " << k.config << ") serving on 127.0.0.1:" << k.shell_host_port
-              << "\nconnect: jupyter console --existing " << k.connection_file.string() << "\n";
+    std::cout << k.kernel_id << " (" << k.language << ", " << k.config
+              << ") serving on 127.0.0.1:" << k.shell_host_port << "\nconnect: jupyter console --existing "
+              << k.connection_file.string() << "\n";
   }
   return kExitOk;
 }
@@ -86,10 +95,11 @@ int cmd_list(const GlobalOptions& g, bool json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-32s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT", "CONNECTION FILE");
+  std::printf("%-32s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT",
+              "CONNECTION FILE");
   for (const auto& k : all)
-    std::printf("%-32s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(), k.config.c_str(),
-                k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
+    std::printf("%-32s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(),
+                k.config.c_str(), k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
   return kExitOk;
 }
 

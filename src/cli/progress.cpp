@@ -25,7 +25,7 @@ void Progress::redraw() {
   if (drawn_) std::fprintf(out_, "\x1b[%zuA", drawn_);
   for (const auto& object : order_) {
     const auto& e = latest_[object];
-    const char* mark = e.kind == ProgressEvent::Kind::Done ? "\x1b[32m✔\x1b[0m"
+    const char* mark = e.kind == ProgressEvent::Kind::Done     ? "\x1b[32m✔\x1b[0m"
                        : e.kind == ProgressEvent::Kind::Failed ? "\x1b[31m✘\x1b[0m"
                                                                : "\x1b[33m⠿\x1b[0m";
     std::string status = e.status.size() > 70 ? e.status.substr(0, 67) + "..." : e.status;

@@ -20,7 +20,8 @@ class ComposeError : public std::runtime_error {
   const std::string& message() const { return message_; }
 
  private:
-  static std::string format(const std::string& file, int line, const std::string& path, const std::string& message) {
+  static std::string format(const std::string& file, int line, const std::string& path,
+                            const std::string& message) {
     std::string out = file;
     if (line > 0) out += ":" + std::to_string(line);
     out += ": ";

@@ -12,8 +12,12 @@ extern char** environ;
 namespace fleet::compose {
 namespace {
 
-bool name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool name_start(char c) {
+  return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -38,7 +42,8 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text) {
         !std::all_of(key.begin(), key.end(), name_char))
       throw std::runtime_error("line " + std::to_string(number) + ": expected KEY=VALUE");
     std::string value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     } else if (auto hash = value.find(" #"); hash != std::string::npos) {
       value = trim(value.substr(0, hash));  // an inline comment after an unquoted value
@@ -63,7 +68,8 @@ Environment Environment::load(const std::filesystem::path& dotenv) {
   for (char** p = environ; p && *p; ++p) {
     std::string_view entry(*p);
     auto eq = entry.find('=');
-    if (eq != std::string_view::npos) e.vars_[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
+    if (eq != std::string_view::npos)
+      e.vars_[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
   }
   return e;
 }
@@ -105,11 +111,14 @@ std::string interpolate(std::string_view text, const Environment& env) {
       if (text[end] == '{') ++depth;
       if (text[end] == '}') --depth;
     }
-    if (depth) throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) + "\": no closing }");
+    if (depth)
+      throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) +
+                                  "\": no closing }");
     std::string_view inner = text.substr(i + 2, end - i - 3);
     std::size_t n = 0;
     if (inner.empty() || !name_start(inner[0]))
-      throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) + "\": bad variable name");
+      throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) +
+                                  "\": bad variable name");
     while (n < inner.size() && name_char(inner[n])) ++n;
     std::string name(inner.substr(0, n));
     std::string_view op = inner.substr(n);
@@ -135,8 +144,8 @@ std::string interpolate(std::string_view text, const Environment& env) {
     } else if (op.rfind("+", 0) == 0) {
       out += value ? rest(1) : "";
     } else {
-      throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) + "\": unknown operator \"" +
-                                  std::string(op) + "\"");
+      throw std::invalid_argument("invalid interpolation format in \"" + std::string(text) +
+                                  "\": unknown operator \"" + std::string(op) + "\"");
     }
     i = end;
   }

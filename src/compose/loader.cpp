@@ -24,20 +24,23 @@ bool valid_project_name(const std::string& name) {
   return !name.empty() && normalize_project_name(name) == name;
 }
 
-std::string choose_project_name(const Project& p, const Environment& env, const std::optional<std::string>& flag,
+std::string choose_project_name(const Project& p, const Environment& env,
+                                const std::optional<std::string>& flag,
                                 const std::optional<std::string>& top_level, const std::string& file) {
   auto check = [&](const std::string& name, const std::string& from) {
     if (!valid_project_name(name))
-      throw ComposeError(file, from == "name" ? p.line_of("name") : 0, from == "name" ? "name" : "",
-                         "project name \"" + name + "\" (from " + from +
-                             ") must be lower-case letters, digits, '-' and '_', starting with a letter or digit");
+      throw ComposeError(
+          file, from == "name" ? p.line_of("name") : 0, from == "name" ? "name" : "",
+          "project name \"" + name + "\" (from " + from +
+              ") must be lower-case letters, digits, '-' and '_', starting with a letter or digit");
     return name;
   };
   if (flag) return check(*flag, "-p");
   if (auto v = env.get("COMPOSE_PROJECT_NAME"); v && !v->empty()) return check(*v, "COMPOSE_PROJECT_NAME");
   if (top_level) return check(*top_level, "name");
   std::string folder = normalize_project_name(p.working_dir.filename().string());
-  if (folder.empty()) throw ComposeError(file, 0, "", "cannot derive a project name from the folder: use -p NAME");
+  if (folder.empty())
+    throw ComposeError(file, 0, "", "cannot derive a project name from the folder: use -p NAME");
   return folder;
 }
 
@@ -56,7 +59,8 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
   if (s.pid == "host") refuse("pid", "the host PID namespace");
   if (s.ipc == "host") refuse("ipc", "the host IPC namespace");
   for (const auto& cap : s.cap_add)
-    if (cap == "ALL" || cap == "CAP_ALL" || cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN") refuse("cap_add", "cap_add " + cap);
+    if (cap == "ALL" || cap == "CAP_ALL" || cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN")
+      refuse("cap_add", "cap_add " + cap);
   for (const auto& v : s.volumes) {
     if (v.type != "bind") continue;
     if (v.source == "/") refuse("volumes", "binding the host's / ");
@@ -90,22 +94,22 @@ void validate(Project& p, const std::string& file) {
   }
   // Dependency cycles: a depth-first walk that meets a service still on its path.
   std::map<std::string, int> state;  // 1 on the path, 2 done
-  std::function<void(const std::string&, std::vector<std::string>&)> visit = [&](const std::string& name,
-                                                                                 std::vector<std::string>& path) {
-    if (state[name] == 2) return;
-    path.push_back(name);
-    if (state[name] == 1) {
-      std::string cycle;
-      for (auto it = std::find(path.begin(), path.end(), name); it != path.end(); ++it)
-        cycle += (cycle.empty() ? "" : " -> ") + *it;
-      throw ComposeError(file, p.line_of("services." + name + ".depends_on"), "services." + name + ".depends_on",
-                         "dependency cycle: " + cycle);
-    }
-    state[name] = 1;
-    for (const auto& [dep, d] : p.services.at(name).depends_on) visit(dep, path);
-    state[name] = 2;
-    path.pop_back();
-  };
+  std::function<void(const std::string&, std::vector<std::string>&)> visit =
+      [&](const std::string& name, std::vector<std::string>& path) {
+        if (state[name] == 2) return;
+        path.push_back(name);
+        if (state[name] == 1) {
+          std::string cycle;
+          for (auto it = std::find(path.begin(), path.end(), name); it != path.end(); ++it)
+            cycle += (cycle.empty() ? "" : " -> ") + *it;
+          throw ComposeError(file, p.line_of("services." + name + ".depends_on"),
+                             "services." + name + ".depends_on", "dependency cycle: " + cycle);
+        }
+        state[name] = 1;
+        for (const auto& [dep, d] : p.services.at(name).depends_on) visit(dep, path);
+        state[name] = 2;
+        path.pop_back();
+      };
   for (const auto& [name, s] : p.services) {
     std::vector<std::string> path;
     visit(name, path);

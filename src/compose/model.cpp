@@ -22,16 +22,20 @@ nlohmann::json to_json(const Service& s) {
   nlohmann::json j = nlohmann::json::object();
   j["image"] = s.image;
   if (s.build)
-    j["build"] = {{"context", s.build->context.string()}, {"dockerfile", s.build->dockerfile}, {"args", s.build->args}};
+    j["build"] = {
+        {"context", s.build->context.string()}, {"dockerfile", s.build->dockerfile}, {"args", s.build->args}};
   put_optional(j, "command", s.command);
   put_optional(j, "entrypoint", s.entrypoint);
   if (!s.container_name.empty()) j["container_name"] = s.container_name;
   for (const auto& p : s.ports)
-    j["ports"].push_back({{"host_ip", p.host_ip}, {"published", p.host_port}, {"target", p.container_port},
+    j["ports"].push_back({{"host_ip", p.host_ip},
+                          {"published", p.host_port},
+                          {"target", p.container_port},
                           {"protocol", p.protocol}});
   if (!s.expose.empty()) j["expose"] = s.expose;
   for (const auto& v : s.volumes)
-    j["volumes"].push_back({{"type", v.type}, {"source", v.source}, {"target", v.target}, {"read_only", v.read_only}});
+    j["volumes"].push_back(
+        {{"type", v.type}, {"source", v.source}, {"target", v.target}, {"read_only", v.read_only}});
   if (!s.environment.empty()) j["environment"] = s.environment;
   if (!s.labels.empty()) j["labels"] = s.labels;
   put_optional(j, "mem_limit", s.mem_limit);
@@ -76,10 +80,14 @@ nlohmann::json to_json(const Project& p) {
   nlohmann::json j = {{"name", p.name}, {"services", nlohmann::json::object()}};
   for (const auto& [name, s] : p.services) j["services"][name] = to_json(s);
   for (const auto& [key, n] : p.networks)
-    j["networks"][key] = {{"name", n.name}, {"driver", n.driver}, {"external", n.external}, {"internal", n.internal},
+    j["networks"][key] = {{"name", n.name},
+                          {"driver", n.driver},
+                          {"external", n.external},
+                          {"internal", n.internal},
                           {"labels", n.labels}};
   for (const auto& [key, v] : p.volumes)
-    j["volumes"][key] = {{"name", v.name}, {"driver", v.driver}, {"external", v.external}, {"labels", v.labels}};
+    j["volumes"][key] = {
+        {"name", v.name}, {"driver", v.driver}, {"external", v.external}, {"labels", v.labels}};
   for (auto it = p.extensions.begin(); it != p.extensions.end(); ++it) j[it.key()] = it.value();
   return j;
 }

@@ -65,9 +65,9 @@ struct Service {
   std::optional<std::int64_t> mem_limit, mem_reservation, memswap_limit;
   std::optional<double> cpus;
   std::optional<std::int64_t> cpu_shares, pids_limit;
-  std::optional<int> replicas;  // scale or deploy.replicas
-  std::optional<Healthcheck> healthcheck;  // test ["NONE"] when disabled
-  std::string restart;                     // no, always, on-failure[:N], unless-stopped
+  std::optional<int> replicas;                               // scale or deploy.replicas
+  std::optional<Healthcheck> healthcheck;                    // test ["NONE"] when disabled
+  std::string restart;                                       // no, always, on-failure[:N], unless-stopped
   std::map<std::string, std::vector<std::string>> networks;  // network -> aliases
   std::map<std::string, Dependency> depends_on;
   std::vector<std::string> profiles;
@@ -111,7 +111,7 @@ struct Project {
   std::map<std::string, NetworkDef> networks;  // by key in the file
   std::map<std::string, VolumeDef> volumes;
   nlohmann::json extensions = nlohmann::json::object();
-  std::map<std::string, int> lines;  // "services.kernel.mem_limit" -> line, for later errors
+  std::map<std::string, int> lines;       // "services.kernel.mem_limit" -> line, for later errors
   std::vector<std::string> env_profiles;  // COMPOSE_PROFILES from the environment or .env
 
   int line_of(const std::string& path) const {

@@ -34,9 +34,12 @@ std::vector<std::string> shell_split(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (quote) {
-      if (c == quote) quote = 0;
-      else if (c == '\\' && quote == '"' && i + 1 < text.size()) word += text[++i];
-      else word += c;
+      if (c == quote)
+        quote = 0;
+      else if (c == '\\' && quote == '"' && i + 1 < text.size())
+        word += text[++i];
+      else
+        word += c;
     } else if (c == '\'' || c == '"') {
       quote = c;
       in_word = true;
@@ -69,13 +72,20 @@ class Parser {
   void parse(const YamlNode& root) {
     for (const auto& e : root.entries) {
       record(e.key, e.line);
-      if (e.key == "services") parse_services(e.value);
-      else if (e.key == "networks") parse_networks(e.value);
-      else if (e.key == "volumes") parse_volumes(e.value);
-      else if (e.key == "name") top_level_name_ = text(e.value, "name");
-      else if (e.key == "version") text(e.value, "version");  // obsolete, accepted, no effect
-      else if (is_extension(e.key)) project_.extensions[e.key] = to_plain_json(e.value, e.key);
-      else fail(e.line, e.key, "unknown top-level key (services, networks, volumes, name, version and x-* are)");
+      if (e.key == "services")
+        parse_services(e.value);
+      else if (e.key == "networks")
+        parse_networks(e.value);
+      else if (e.key == "volumes")
+        parse_volumes(e.value);
+      else if (e.key == "name")
+        top_level_name_ = text(e.value, "name");
+      else if (e.key == "version")
+        text(e.value, "version");  // obsolete, accepted, no effect
+      else if (is_extension(e.key))
+        project_.extensions[e.key] = to_plain_json(e.value, e.key);
+      else
+        fail(e.line, e.key, "unknown top-level key (services, networks, volumes, name, version and x-* are)");
     }
     if (project_.services.empty()) fail(root.line, "services", "no services defined");
   }
@@ -141,17 +151,22 @@ class Parser {
   double cpus(const YamlNode& n, const std::string& path) const {
     std::string s = text(n, path);
     auto dot = s.find('.');
-    if (dot != std::string::npos && s.size() - dot - 1 > 9) fail(n, path, "\"" + s + "\" has more than 9 decimals");
+    if (dot != std::string::npos && s.size() - dot - 1 > 9)
+      fail(n, path, "\"" + s + "\" has more than 9 decimals");
     double v = number(n, path);
     if (v <= 0) fail(n, path, "\"" + s + "\" CPUs: must be more than 0");
     return v;
   }
   static std::string describe(const YamlNode& n) {
     switch (n.kind) {
-      case Kind::Mapping: return "a mapping";
-      case Kind::Sequence: return "a list";
-      case Kind::Null: return "empty";
-      case Kind::Scalar: return "a value";
+      case Kind::Mapping:
+        return "a mapping";
+      case Kind::Sequence:
+        return "a list";
+      case Kind::Null:
+        return "empty";
+      case Kind::Scalar:
+        return "a value";
     }
     return "?";
   }
@@ -164,7 +179,8 @@ class Parser {
   std::vector<std::string> strings(const YamlNode& n, const std::string& path) const {
     std::vector<std::string> out;
     if (!n.is_seq()) fail(n, path, "must be a list, not " + describe(n));
-    for (std::size_t i = 0; i < n.items.size(); ++i) out.push_back(text(n.items[i], path + "[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < n.items.size(); ++i)
+      out.push_back(text(n.items[i], path + "[" + std::to_string(i) + "]"));
     return out;
   }
   std::vector<std::string> string_or_list(const YamlNode& n, const std::string& path) const {
@@ -180,7 +196,8 @@ class Parser {
     }
   }
   // environment, labels, args: a mapping (null values allowed) or a list of KEY=VALUE / KEY.
-  std::map<std::string, std::string> key_values(const YamlNode& n, const std::string& path, bool lookup_bare) const {
+  std::map<std::string, std::string> key_values(const YamlNode& n, const std::string& path,
+                                                bool lookup_bare) const {
     std::map<std::string, std::string> out;
     if (n.is_map()) {
       for (const auto& e : n.entries) {
@@ -208,7 +225,8 @@ class Parser {
   }
   nlohmann::json to_plain_json(const YamlNode& n, const std::string& path) const {
     switch (n.kind) {
-      case Kind::Null: return nullptr;
+      case Kind::Null:
+        return nullptr;
       case Kind::Scalar: {
         std::string s = text(n, path);
         if (!n.quoted) {
@@ -272,14 +290,22 @@ class Parser {
         for (const auto& f : mapping(e.value, path)) {
           std::string p = path + "." + f.key;
           record(p, f.line);
-          if (f.key == "driver") d.driver = text(f.value, p);
-          else if (f.key == "external") d.external = boolean(f.value, p);
-          else if (f.key == "internal") d.internal = boolean(f.value, p);
-          else if (f.key == "attachable") d.attachable = boolean(f.value, p);
-          else if (f.key == "name") d.name = text(f.value, p);
-          else if (f.key == "labels") d.labels = key_values(f.value, p, false);
-          else if (f.key == "driver_opts" || is_extension(f.key)) to_plain_json(f.value, p);
-          else fail(f.line, p, "unknown key (driver, external, internal, attachable, name, labels are)");
+          if (f.key == "driver")
+            d.driver = text(f.value, p);
+          else if (f.key == "external")
+            d.external = boolean(f.value, p);
+          else if (f.key == "internal")
+            d.internal = boolean(f.value, p);
+          else if (f.key == "attachable")
+            d.attachable = boolean(f.value, p);
+          else if (f.key == "name")
+            d.name = text(f.value, p);
+          else if (f.key == "labels")
+            d.labels = key_values(f.value, p, false);
+          else if (f.key == "driver_opts" || is_extension(f.key))
+            to_plain_json(f.value, p);
+          else
+            fail(f.line, p, "unknown key (driver, external, internal, attachable, name, labels are)");
         }
       project_.networks[e.key] = d;
     }
@@ -295,12 +321,18 @@ class Parser {
         for (const auto& f : mapping(e.value, path)) {
           std::string p = path + "." + f.key;
           record(p, f.line);
-          if (f.key == "driver") d.driver = text(f.value, p);
-          else if (f.key == "external") d.external = boolean(f.value, p);
-          else if (f.key == "name") d.name = text(f.value, p);
-          else if (f.key == "labels") d.labels = key_values(f.value, p, false);
-          else if (f.key == "driver_opts" || is_extension(f.key)) to_plain_json(f.value, p);
-          else fail(f.line, p, "unknown key (driver, external, name, labels are)");
+          if (f.key == "driver")
+            d.driver = text(f.value, p);
+          else if (f.key == "external")
+            d.external = boolean(f.value, p);
+          else if (f.key == "name")
+            d.name = text(f.value, p);
+          else if (f.key == "labels")
+            d.labels = key_values(f.value, p, false);
+          else if (f.key == "driver_opts" || is_extension(f.key))
+            to_plain_json(f.value, p);
+          else
+            fail(f.line, p, "unknown key (driver, external, name, labels are)");
         }
       project_.volumes[e.key] = d;
     }
@@ -320,49 +352,88 @@ class Parser {
       const YamlNode& v = e.value;
       record(p, e.line);
       const std::string& k = e.key;
-      if (k == "image") s.image = text(v, p);
-      else if (k == "build") s.build = build(v, p);
-      else if (k == "command") s.command = command(v, p);
-      else if (k == "entrypoint") s.entrypoint = command(v, p);
-      else if (k == "container_name") s.container_name = text(v, p);
-      else if (k == "ports") s.ports = ports(v, p);
-      else if (k == "expose") s.expose = expose(v, p);
-      else if (k == "volumes") s.volumes = volumes(v, p);
-      else if (k == "environment") environment = key_values(v, p, true);
-      else if (k == "env_file") env_files = string_or_list(v, p);
-      else if (k == "labels") s.labels = key_values(v, p, false);
-      else if (k == "mem_limit") s.mem_limit = size(v, p);
-      else if (k == "mem_reservation") s.mem_reservation = size(v, p);
-      else if (k == "memswap_limit") s.memswap_limit = v.is_scalar() && v.scalar == "-1" ? -1 : size(v, p);
-      else if (k == "cpus") s.cpus = cpus(v, p);
-      else if (k == "cpu_shares") s.cpu_shares = integer(v, p, 2);
-      else if (k == "pids_limit") s.pids_limit = integer(v, p, -1);
+      if (k == "image")
+        s.image = text(v, p);
+      else if (k == "build")
+        s.build = build(v, p);
+      else if (k == "command")
+        s.command = command(v, p);
+      else if (k == "entrypoint")
+        s.entrypoint = command(v, p);
+      else if (k == "container_name")
+        s.container_name = text(v, p);
+      else if (k == "ports")
+        s.ports = ports(v, p);
+      else if (k == "expose")
+        s.expose = expose(v, p);
+      else if (k == "volumes")
+        s.volumes = volumes(v, p);
+      else if (k == "environment")
+        environment = key_values(v, p, true);
+      else if (k == "env_file")
+        env_files = string_or_list(v, p);
+      else if (k == "labels")
+        s.labels = key_values(v, p, false);
+      else if (k == "mem_limit")
+        s.mem_limit = size(v, p);
+      else if (k == "mem_reservation")
+        s.mem_reservation = size(v, p);
+      else if (k == "memswap_limit")
+        s.memswap_limit = v.is_scalar() && v.scalar == "-1" ? -1 : size(v, p);
+      else if (k == "cpus")
+        s.cpus = cpus(v, p);
+      else if (k == "cpu_shares")
+        s.cpu_shares = integer(v, p, 2);
+      else if (k == "pids_limit")
+        s.pids_limit = integer(v, p, -1);
       else if (k == "scale") {
         scale = static_cast<int>(integer(v, p, 0));
         scale_line = e.line;
       } else if (k == "deploy") {
-        deploy(v, p, deploy_replicas, limit_cpus, limit_memory, limit_pids, reservation_memory, deploy_restart);
-      } else if (k == "healthcheck") s.healthcheck = healthcheck(v, p);
-      else if (k == "restart") s.restart = restart(v, p);
-      else if (k == "networks") s.networks = service_networks(v, p);
-      else if (k == "depends_on") s.depends_on = depends_on(v, p);
-      else if (k == "profiles") s.profiles = strings(v, p);
-      else if (k == "user") s.user = text(v, p);
-      else if (k == "working_dir") s.working_dir = text(v, p);
-      else if (k == "read_only") s.read_only = boolean(v, p);
-      else if (k == "cap_add") s.cap_add = strings(v, p);
-      else if (k == "cap_drop") s.cap_drop = strings(v, p);
-      else if (k == "security_opt") s.security_opt = strings(v, p);
-      else if (k == "stop_grace_period") s.stop_grace_period_ns = duration(v, p);
-      else if (k == "stop_signal") s.stop_signal = text(v, p);
-      else if (k == "logging") s.logging = logging(v, p);
-      else if (k == "tmpfs") s.tmpfs = string_or_list(v, p);
-      else if (k == "privileged") s.privileged = boolean(v, p);
-      else if (k == "network_mode") s.network_mode = text(v, p);
-      else if (k == "pid") s.pid = text(v, p);
-      else if (k == "ipc") s.ipc = text(v, p);
-      else if (is_extension(k)) s.extensions[k] = to_plain_json(v, p);
-      else fail(e.line, p, "unknown key");
+        deploy(v, p, deploy_replicas, limit_cpus, limit_memory, limit_pids, reservation_memory,
+               deploy_restart);
+      } else if (k == "healthcheck")
+        s.healthcheck = healthcheck(v, p);
+      else if (k == "restart")
+        s.restart = restart(v, p);
+      else if (k == "networks")
+        s.networks = service_networks(v, p);
+      else if (k == "depends_on")
+        s.depends_on = depends_on(v, p);
+      else if (k == "profiles")
+        s.profiles = strings(v, p);
+      else if (k == "user")
+        s.user = text(v, p);
+      else if (k == "working_dir")
+        s.working_dir = text(v, p);
+      else if (k == "read_only")
+        s.read_only = boolean(v, p);
+      else if (k == "cap_add")
+        s.cap_add = strings(v, p);
+      else if (k == "cap_drop")
+        s.cap_drop = strings(v, p);
+      else if (k == "security_opt")
+        s.security_opt = strings(v, p);
+      else if (k == "stop_grace_period")
+        s.stop_grace_period_ns = duration(v, p);
+      else if (k == "stop_signal")
+        s.stop_signal = text(v, p);
+      else if (k == "logging")
+        s.logging = logging(v, p);
+      else if (k == "tmpfs")
+        s.tmpfs = string_or_list(v, p);
+      else if (k == "privileged")
+        s.privileged = boolean(v, p);
+      else if (k == "network_mode")
+        s.network_mode = text(v, p);
+      else if (k == "pid")
+        s.pid = text(v, p);
+      else if (k == "ipc")
+        s.ipc = text(v, p);
+      else if (is_extension(k))
+        s.extensions[k] = to_plain_json(v, p);
+      else
+        fail(e.line, p, "unknown key");
     }
     // env_file first, environment over it (as compose does).
     for (const auto& f : env_files) {
@@ -412,11 +483,16 @@ class Parser {
     }
     for (const auto& e : mapping(n, path)) {
       std::string p = path + "." + e.key;
-      if (e.key == "context") b.context = host_path(text(e.value, p));
-      else if (e.key == "dockerfile") b.dockerfile = text(e.value, p);
-      else if (e.key == "args") b.args = key_values(e.value, p, true);
-      else if (e.key == "labels" || e.key == "target" || is_extension(e.key)) to_plain_json(e.value, p);
-      else fail(e.line, p, "unknown key (context, dockerfile, args, labels, target are)");
+      if (e.key == "context")
+        b.context = host_path(text(e.value, p));
+      else if (e.key == "dockerfile")
+        b.dockerfile = text(e.value, p);
+      else if (e.key == "args")
+        b.args = key_values(e.value, p, true);
+      else if (e.key == "labels" || e.key == "target" || is_extension(e.key))
+        to_plain_json(e.value, p);
+      else
+        fail(e.line, p, "unknown key (context, dockerfile, args, labels, target are)");
     }
     if (b.context.empty()) fail(n, path, "needs a context");
     return b;
@@ -445,12 +521,18 @@ class Parser {
         PortSpec port;
         for (const auto& e : item.entries) {
           std::string q = p + "." + e.key;
-          if (e.key == "target") port.container_port = static_cast<int>(integer(e.value, q, 1));
-          else if (e.key == "published") port.host_port = static_cast<int>(integer(e.value, q, 0));
-          else if (e.key == "host_ip") port.host_ip = text(e.value, q);
-          else if (e.key == "protocol") port.protocol = text(e.value, q);
-          else if (e.key == "mode" || e.key == "name" || e.key == "app_protocol") text(e.value, q);
-          else fail(e.line, q, "unknown key (target, published, host_ip, protocol, mode are)");
+          if (e.key == "target")
+            port.container_port = static_cast<int>(integer(e.value, q, 1));
+          else if (e.key == "published")
+            port.host_port = static_cast<int>(integer(e.value, q, 0));
+          else if (e.key == "host_ip")
+            port.host_ip = text(e.value, q);
+          else if (e.key == "protocol")
+            port.protocol = text(e.value, q);
+          else if (e.key == "mode" || e.key == "name" || e.key == "app_protocol")
+            text(e.value, q);
+          else
+            fail(e.line, q, "unknown key (target, published, host_ip, protocol, mode are)");
         }
         if (port.container_port < 1 || port.container_port > 65535 || port.host_port > 65535)
           fail(item, p, "needs a target port from 1 to 65535");
@@ -463,7 +545,8 @@ class Parser {
         protocol = spec.substr(slash + 1);
         spec = spec.substr(0, slash);
       }
-      if (protocol != "tcp" && protocol != "udp" && protocol != "sctp") fail(item, p, "unknown protocol \"" + protocol + "\"");
+      if (protocol != "tcp" && protocol != "udp" && protocol != "sctp")
+        fail(item, p, "unknown protocol \"" + protocol + "\"");
       std::string ip;
       if (!spec.empty() && spec.front() == '[') {  // [IPv6]:host:container
         auto close = spec.find(']');
@@ -484,7 +567,8 @@ class Parser {
       std::optional<std::pair<int, int>> host;
       if (parts.size() >= 2 && !parts[parts.size() - 2].empty()) {
         host = port_range(parts[parts.size() - 2]);
-        if (!host) fail(item, p, "\"" + parts[parts.size() - 2] + "\" is not a port or range from 1 to 65535");
+        if (!host)
+          fail(item, p, "\"" + parts[parts.size() - 2] + "\" is not a port or range from 1 to 65535");
         if (host->second - host->first != container->second - container->first)
           fail(item, p, "the host and container port ranges differ in length");
       }
@@ -519,12 +603,18 @@ class Parser {
       if (item.is_map()) {
         for (const auto& e : item.entries) {
           std::string q = p + "." + e.key;
-          if (e.key == "type") m.type = text(e.value, q);
-          else if (e.key == "source") m.source = text(e.value, q);
-          else if (e.key == "target") m.target = text(e.value, q);
-          else if (e.key == "read_only") m.read_only = boolean(e.value, q);
-          else if (e.key == "bind" || e.key == "volume" || e.key == "tmpfs" || e.key == "consistency") to_plain_json(e.value, q);
-          else fail(e.line, q, "unknown key (type, source, target, read_only are)");
+          if (e.key == "type")
+            m.type = text(e.value, q);
+          else if (e.key == "source")
+            m.source = text(e.value, q);
+          else if (e.key == "target")
+            m.target = text(e.value, q);
+          else if (e.key == "read_only")
+            m.read_only = boolean(e.value, q);
+          else if (e.key == "bind" || e.key == "volume" || e.key == "tmpfs" || e.key == "consistency")
+            to_plain_json(e.value, q);
+          else
+            fail(e.line, q, "unknown key (type, source, target, read_only are)");
         }
         if (m.type != "bind" && m.type != "volume" && m.type != "tmpfs")
           fail(item, p, "type must be bind, volume or tmpfs");
@@ -534,7 +624,8 @@ class Parser {
         std::vector<std::string> parts;
         std::stringstream ss(spec);
         for (std::string part; std::getline(ss, part, ':');) parts.push_back(part);
-        if (parts.empty() || parts.size() > 3 || std::any_of(parts.begin(), parts.end(), [](auto& s) { return s.empty(); }))
+        if (parts.empty() || parts.size() > 3 ||
+            std::any_of(parts.begin(), parts.end(), [](auto& s) { return s.empty(); }))
           fail(item, p, "\"" + spec + "\" is not [SOURCE:]TARGET[:MODE]");
         if (parts.size() == 1) {
           m = {"volume", "", parts[0], false};
@@ -546,7 +637,8 @@ class Parser {
           if (parts.size() == 3) {
             std::stringstream modes(parts[2]);
             for (std::string mode; std::getline(modes, mode, ',');) {
-              if (mode == "ro") m.read_only = true;
+              if (mode == "ro")
+                m.read_only = true;
               else if (mode != "rw" && mode != "z" && mode != "Z" && mode != "nocopy" && mode != "cached" &&
                        mode != "delegated" && mode != "consistent")
                 fail(item, p, "unknown volume mode \"" + mode + "\"");
@@ -554,7 +646,8 @@ class Parser {
           }
         }
       }
-      if (m.target.empty() || m.target.front() != '/') fail(item, p, "the target must be an absolute path in the container");
+      if (m.target.empty() || m.target.front() != '/')
+        fail(item, p, "the target must be an absolute path in the container");
       out.push_back(m);
     }
     return out;
@@ -575,15 +668,23 @@ class Parser {
           if (kind != "CMD" && kind != "CMD-SHELL" && kind != "NONE")
             fail(e.value, p, "must start with CMD, CMD-SHELL or NONE, not \"" + kind + "\"");
           if ((kind == "NONE") != (h.test.size() == 1))
-            fail(e.value, p, kind == "NONE" ? "NONE takes nothing after it" : kind + " needs a command after it");
+            fail(e.value, p,
+                 kind == "NONE" ? "NONE takes nothing after it" : kind + " needs a command after it");
         }
-      } else if (e.key == "interval") h.interval_ns = duration(e.value, p);
-      else if (e.key == "timeout") h.timeout_ns = duration(e.value, p);
-      else if (e.key == "start_period") h.start_period_ns = duration(e.value, p);
-      else if (e.key == "start_interval") duration(e.value, p);  // newer engines only
-      else if (e.key == "retries") h.retries = static_cast<int>(integer(e.value, p, 0));
-      else if (e.key == "disable") disable = boolean(e.value, p);
-      else fail(e.line, p, "unknown key (test, interval, timeout, start_period, retries, disable are)");
+      } else if (e.key == "interval")
+        h.interval_ns = duration(e.value, p);
+      else if (e.key == "timeout")
+        h.timeout_ns = duration(e.value, p);
+      else if (e.key == "start_period")
+        h.start_period_ns = duration(e.value, p);
+      else if (e.key == "start_interval")
+        duration(e.value, p);  // newer engines only
+      else if (e.key == "retries")
+        h.retries = static_cast<int>(integer(e.value, p, 0));
+      else if (e.key == "disable")
+        disable = boolean(e.value, p);
+      else
+        fail(e.line, p, "unknown key (test, interval, timeout, start_period, retries, disable are)");
     }
     if (disable) h.test = {"NONE"};
     if (h.test.empty()) fail(n, path, "needs a test (or disable: true)");
@@ -600,7 +701,8 @@ class Parser {
     fail(n, path, "\"" + r + "\" is not no, always, on-failure[:N] or unless-stopped");
   }
 
-  std::map<std::string, std::vector<std::string>> service_networks(const YamlNode& n, const std::string& path) const {
+  std::map<std::string, std::vector<std::string>> service_networks(const YamlNode& n,
+                                                                   const std::string& path) const {
     std::map<std::string, std::vector<std::string>> out;
     if (n.is_seq()) {
       for (const auto& name : strings(n, path)) out[name] = {};
@@ -611,9 +713,12 @@ class Parser {
       out[e.key] = {};
       if (e.value.is_null()) continue;
       for (const auto& f : mapping(e.value, p)) {
-        if (f.key == "aliases") out[e.key] = strings(f.value, p + ".aliases");
-        else if (f.key == "ipv4_address" || f.key == "ipv6_address" || f.key == "priority") text(f.value, p + "." + f.key);
-        else fail(f.line, p + "." + f.key, "unknown key (aliases is)");
+        if (f.key == "aliases")
+          out[e.key] = strings(f.value, p + ".aliases");
+        else if (f.key == "ipv4_address" || f.key == "ipv6_address" || f.key == "priority")
+          text(f.value, p + "." + f.key);
+        else
+          fail(f.line, p + "." + f.key, "unknown key (aliases is)");
       }
     }
     return out;
@@ -634,11 +739,15 @@ class Parser {
           d.condition = text(f.value, q);
           if (d.condition != "service_started" && d.condition != "service_healthy" &&
               d.condition != "service_completed_successfully")
-            fail(f.value, q, "\"" + d.condition +
-                                 "\" is not service_started, service_healthy or service_completed_successfully");
-        } else if (f.key == "required") d.required = boolean(f.value, q);
-        else if (f.key == "restart") d.restart = boolean(f.value, q);
-        else fail(f.line, q, "unknown key (condition, required, restart are)");
+            fail(f.value, q,
+                 "\"" + d.condition +
+                     "\" is not service_started, service_healthy or service_completed_successfully");
+        } else if (f.key == "required")
+          d.required = boolean(f.value, q);
+        else if (f.key == "restart")
+          d.restart = boolean(f.value, q);
+        else
+          fail(f.line, q, "unknown key (condition, required, restart are)");
       }
       out[e.key] = d;
     }
@@ -649,16 +758,20 @@ class Parser {
     Logging l;
     for (const auto& e : mapping(n, path)) {
       std::string p = path + "." + e.key;
-      if (e.key == "driver") l.driver = text(e.value, p);
-      else if (e.key == "options") l.options = key_values(e.value, p, false);
-      else fail(e.line, p, "unknown key (driver, options are)");
+      if (e.key == "driver")
+        l.driver = text(e.value, p);
+      else if (e.key == "options")
+        l.options = key_values(e.value, p, false);
+      else
+        fail(e.line, p, "unknown key (driver, options are)");
     }
     return l;
   }
 
-  void deploy(const YamlNode& n, const std::string& path, std::optional<int>& replicas, std::optional<double>& cpus_limit,
-              std::optional<std::int64_t>& memory, std::optional<std::int64_t>& pids,
-              std::optional<std::int64_t>& reservation, std::optional<std::string>& restart_policy) const {
+  void deploy(const YamlNode& n, const std::string& path, std::optional<int>& replicas,
+              std::optional<double>& cpus_limit, std::optional<std::int64_t>& memory,
+              std::optional<std::int64_t>& pids, std::optional<std::int64_t>& reservation,
+              std::optional<std::string>& restart_policy) const {
     for (const auto& e : mapping(n, path)) {
       std::string p = path + "." + e.key;
       if (e.key == "replicas") {
@@ -666,7 +779,8 @@ class Parser {
       } else if (e.key == "resources") {
         for (const auto& r : mapping(e.value, p)) {
           std::string q = p + "." + r.key;
-          if (r.key != "limits" && r.key != "reservations") fail(r.line, q, "unknown key (limits, reservations are)");
+          if (r.key != "limits" && r.key != "reservations")
+            fail(r.line, q, "unknown key (limits, reservations are)");
           for (const auto& f : mapping(r.value, q)) {
             std::string k = q + "." + f.key;
             if (f.key == "cpus") {
@@ -677,7 +791,8 @@ class Parser {
             } else if (f.key == "pids" && r.key == "limits") {
               pids = integer(f.value, k, -1);
             } else {
-              fail(f.line, k, "unknown key (cpus, memory" + std::string(r.key == "limits" ? ", pids" : "") + " are)");
+              fail(f.line, k,
+                   "unknown key (cpus, memory" + std::string(r.key == "limits" ? ", pids" : "") + " are)");
             }
           }
         }
@@ -686,15 +801,23 @@ class Parser {
         std::optional<long long> attempts;
         for (const auto& f : mapping(e.value, p)) {
           std::string q = p + "." + f.key;
-          if (f.key == "condition") condition = text(f.value, q);
-          else if (f.key == "max_attempts") attempts = integer(f.value, q, 0);
-          else if (f.key == "delay" || f.key == "window") duration(f.value, q);
-          else fail(f.line, q, "unknown key (condition, max_attempts, delay, window are)");
+          if (f.key == "condition")
+            condition = text(f.value, q);
+          else if (f.key == "max_attempts")
+            attempts = integer(f.value, q, 0);
+          else if (f.key == "delay" || f.key == "window")
+            duration(f.value, q);
+          else
+            fail(f.line, q, "unknown key (condition, max_attempts, delay, window are)");
         }
-        if (condition == "none") restart_policy = "no";
-        else if (condition == "on-failure") restart_policy = attempts ? "on-failure:" + std::to_string(*attempts) : "on-failure";
-        else if (condition == "any") restart_policy = "always";
-        else fail(e.value, p + ".condition", "\"" + condition + "\" is not none, on-failure or any");
+        if (condition == "none")
+          restart_policy = "no";
+        else if (condition == "on-failure")
+          restart_policy = attempts ? "on-failure:" + std::to_string(*attempts) : "on-failure";
+        else if (condition == "any")
+          restart_policy = "always";
+        else
+          fail(e.value, p + ".condition", "\"" + condition + "\" is not none, on-failure or any");
       } else if (e.key == "labels" || e.key == "mode") {
         to_plain_json(e.value, p);
       } else {

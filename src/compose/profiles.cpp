@@ -9,13 +9,16 @@ namespace fleet::compose {
 
 bool service_enabled(const Service& service, const std::set<std::string>& active) {
   if (service.profiles.empty() || active.count("*")) return true;
-  return std::any_of(service.profiles.begin(), service.profiles.end(), [&](const auto& p) { return active.count(p); });
+  return std::any_of(service.profiles.begin(), service.profiles.end(),
+                     [&](const auto& p) { return active.count(p); });
 }
 
 Selection select_services(const Project& project, const SelectionRequest& request) {
   Selection sel;
   const auto profiles = project.all_profiles();
-  auto is_profile = [&](const std::string& n) { return std::find(profiles.begin(), profiles.end(), n) != profiles.end(); };
+  auto is_profile = [&](const std::string& n) {
+    return std::find(profiles.begin(), profiles.end(), n) != profiles.end();
+  };
 
   // Rule 3: flags, else COMPOSE_PROFILES.
   const auto& base = request.profile_flags.empty() ? project.env_profiles : request.profile_flags;

@@ -25,7 +25,7 @@ struct SelectionError : std::runtime_error {
 
 struct SelectionRequest {
   std::vector<std::string> profile_flags;
-  std::vector<std::string> names;    // services, or (when names_may_be_profiles) profiles too
+  std::vector<std::string> names;  // services, or (when names_may_be_profiles) profiles too
   bool names_may_be_profiles = false;
 };
 

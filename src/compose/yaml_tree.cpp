@@ -30,7 +30,8 @@ class Converter {
     int line = node.Mark().line + 1;
     if (++visited_ > limits_.max_nodes)
       fail(line, "more than " + std::to_string(limits_.max_nodes) + " nodes (an alias bomb?)");
-    if (depth > limits_.max_depth) fail(line, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    if (depth > limits_.max_depth)
+      fail(line, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
     for (const auto& ancestor : ancestors_)
       if (ancestor.is(node)) fail(line, "an alias refers to a node that contains it");
     YamlNode out;
@@ -84,7 +85,8 @@ class Converter {
       }
       for (const auto& existing : out.entries)
         if (existing.key == key)
-          fail(key_line, "duplicate key \"" + key + "\" (first at line " + std::to_string(existing.line) + ")");
+          fail(key_line,
+               "duplicate key \"" + key + "\" (first at line " + std::to_string(existing.line) + ")");
       out.entries.push_back({key, key_line, convert(kv.second, depth + 1)});
     }
     // Keys written here win over merged ones; among merged mappings the earlier one wins.
@@ -93,7 +95,9 @@ class Converter {
         if (!out.find(entry.key)) out.entries.push_back(std::move(entry));
   }
 
-  [[noreturn]] void fail(int line, const std::string& message) { throw ComposeError(file_, line, "", message); }
+  [[noreturn]] void fail(int line, const std::string& message) {
+    throw ComposeError(file_, line, "", message);
+  }
 
   const std::string& file_;
   YamlLimits limits_;
@@ -118,8 +122,10 @@ YamlNode parse_yaml(std::string_view text, const std::string& file, const YamlLi
     documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
     // At the end of input yaml-cpp points one line past the last: name the last line instead.
-    int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + (text.empty() || text.back() == '\n' ? 0 : 1);
-    throw ComposeError(file, std::min(e.mark.line + 1, std::max(lines, 1)), "", "YAML syntax error: " + e.msg);
+    int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) +
+                (text.empty() || text.back() == '\n' ? 0 : 1);
+    throw ComposeError(file, std::min(e.mark.line + 1, std::max(lines, 1)), "",
+                       "YAML syntax error: " + e.msg);
   }
   if (documents.empty() || documents.front().IsNull()) throw ComposeError(file, 0, "", "the file is empty");
   if (documents.size() > 1)

@@ -16,10 +16,10 @@ struct YamlNode {
   struct Entry;
   Kind kind = Kind::Null;
   std::string scalar;
-  bool quoted = false;  // a quoted scalar is always a string ("1.0", "yes")
-  std::vector<YamlNode> items;    // Sequence
-  std::vector<Entry> entries;     // Mapping, in file order, keys unique
-  int line = 0;                   // 1-based
+  bool quoted = false;          // a quoted scalar is always a string ("1.0", "yes")
+  std::vector<YamlNode> items;  // Sequence
+  std::vector<Entry> entries;   // Mapping, in file order, keys unique
+  int line = 0;                 // 1-based
 
   const YamlNode* find(std::string_view key) const;
   bool is_scalar() const { return kind == Kind::Scalar; }

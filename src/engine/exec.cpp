@@ -47,8 +47,10 @@ void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, con
     if (keep_going) keep_going = sink({stream, data});
   });
   auto deliver = [&](std::string_view data) {
-    if (tty) keep_going = keep_going && sink({StreamId::Stdout, data});
-    else decoder.feed(data);
+    if (tty)
+      keep_going = keep_going && sink({StreamId::Stdout, data});
+    else
+      decoder.feed(data);
   };
 
   std::string head;  // the HTTP answer before the stream
@@ -70,7 +72,8 @@ void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, con
         auto end = head.find("\r\n\r\n");
         if (end == std::string::npos) continue;
         long status = head.size() > 12 ? std::atol(head.c_str() + 9) : 0;
-        if (status != 101 && status != 200) throw_for_status(status, head.substr(end + 4), "attach to exec " + exec_id);
+        if (status != 101 && status != 200)
+          throw_for_status(status, head.substr(end + 4), "attach to exec " + exec_id);
         upgraded = true;
         if (end + 4 < head.size()) deliver(std::string_view(head).substr(end + 4));
         continue;
@@ -90,7 +93,9 @@ void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, con
 }
 
 void Client::exec_resize(const std::string& exec_id, int rows, int columns) {
-  Call c{.method = "POST", .path = "/exec/" + path_segment(exec_id) + "/resize", .what = "resize exec " + exec_id};
+  Call c{.method = "POST",
+         .path = "/exec/" + path_segment(exec_id) + "/resize",
+         .what = "resize exec " + exec_id};
   c.query.add("h", rows).add("w", columns);
   call(std::move(c));
 }

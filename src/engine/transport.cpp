@@ -196,7 +196,9 @@ HttpResponse Transport::perform(const HttpRequest& request) {
   }
 }
 
-RawConnection::~RawConnection() { curl_easy_cleanup(static_cast<CURL*>(curl_)); }
+RawConnection::~RawConnection() {
+  curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
 
 void RawConnection::send_all(std::string_view data) {
   while (!data.empty()) {
@@ -206,19 +208,23 @@ void RawConnection::send_all(std::string_view data) {
       ::poll(&p, 1, 1000);
       continue;
     }
-    if (n <= 0) throw ConnectionError(std::string("the engine closed an attached connection: ") + std::strerror(errno));
+    if (n <= 0)
+      throw ConnectionError(std::string("the engine closed an attached connection: ") + std::strerror(errno));
     data.remove_prefix(static_cast<std::size_t>(n));
   }
 }
 
-void RawConnection::finish_sending() { ::shutdown(fd_, SHUT_WR); }
+void RawConnection::finish_sending() {
+  ::shutdown(fd_, SHUT_WR);
+}
 
 std::unique_ptr<RawConnection> Transport::connect_raw() {
   CURL* curl = curl_easy_init();
   if (!curl) throw std::bad_alloc();
   std::string url = base_url_ + "/";
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (endpoint_.kind == Endpoint::Kind::Unix) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
+  if (endpoint_.kind == Endpoint::Kind::Unix)
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint_.socket_path.c_str());
   curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);

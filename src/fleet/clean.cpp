@@ -8,9 +8,10 @@ namespace fleet {
 CleanResult clean(ProjectContext& ctx) {
   CleanResult r;
   r.down = down(ctx, {.volumes = true});
-  for (const auto& image : ctx.client.list_images(
-           {{"label", {std::string(labels::kBuiltBy) + "=llmspell-fleet",
-                       std::string(labels::kComposeProject) + "=" + ctx.project.name}}})) {
+  for (const auto& image :
+       ctx.client.list_images({{"label",
+                                {std::string(labels::kBuiltBy) + "=llmspell-fleet",
+                                 std::string(labels::kComposeProject) + "=" + ctx.project.name}}})) {
     try {
       ctx.client.remove_image(image.id, true);
       ++r.images;

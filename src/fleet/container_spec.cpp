@@ -5,7 +5,9 @@
 namespace fleet {
 namespace {
 
-std::string port_key(int port, const std::string& protocol) { return std::to_string(port) + "/" + protocol; }
+std::string port_key(int port, const std::string& protocol) {
+  return std::to_string(port) + "/" + protocol;
+}
 
 nlohmann::json restart_policy(const std::string& restart) {
   if (restart.empty() || restart == "no") return {{"Name", "no"}};
@@ -73,8 +75,8 @@ nlohmann::json create_body(const compose::Project& p, const compose::Service& s,
   for (const auto& port : s.ports) {
     std::string key = port_key(port.container_port, port.protocol);
     exposed[key] = nlohmann::json::object();
-    bindings[key].push_back(
-        {{"HostIp", port.host_ip}, {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
+    bindings[key].push_back({{"HostIp", port.host_ip},
+                             {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
   }
   for (const auto& e : s.expose) exposed[e] = nlohmann::json::object();
   if (!exposed.empty()) body["ExposedPorts"] = exposed;
@@ -105,7 +107,8 @@ nlohmann::json create_body(const compose::Project& p, const compose::Service& s,
   if (!bindings.empty()) host["PortBindings"] = bindings;
   if (s.logging) host["LogConfig"] = {{"Type", s.logging->driver}, {"Config", s.logging->options}};
 
-  nlohmann::json binds = nlohmann::json::array(), tmpfs = nlohmann::json::object(), anonymous = nlohmann::json::object();
+  nlohmann::json binds = nlohmann::json::array(), tmpfs = nlohmann::json::object(),
+                 anonymous = nlohmann::json::object();
   for (const auto& v : s.volumes) {
     if (v.type == "tmpfs") {
       tmpfs[v.target] = "";

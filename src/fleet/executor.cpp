@@ -22,7 +22,8 @@ constexpr int kRegistryGid = 1000;  // the registry container's group reads the 
 
 bool port_race(const engine::EngineError& e) {
   const auto& m = e.daemon_message();
-  return m.find("port is already allocated") != std::string::npos || m.find("address already in use") != std::string::npos;
+  return m.find("port is already allocated") != std::string::npos ||
+         m.find("address already in use") != std::string::npos;
 }
 
 // Bind-mount sources that do not exist are created as directories (as compose does), owned by the
@@ -68,7 +69,9 @@ void Executor::run(const Plan& plan, const compose::Selection& selection, const 
       auto it = plan.steps.find(service);
       if (it == plan.steps.end()) continue;
       for (const auto& step : it->second)
-        (step.action == Step::Action::RemoveContainer ? removals : others).push_back([this, step] { run_step(step); });
+        (step.action == Step::Action::RemoveContainer ? removals : others).push_back([this, step] {
+          run_step(step);
+        });
     }
     util::run_parallel(removals, ctx_.parallel);
     util::run_parallel(others, ctx_.parallel);
@@ -89,8 +92,11 @@ void Executor::run_setup(const Step& step) {
     l[labels::kComposeVersion] = labels::kComposeVersionValue;
     l[labels::kManaged] = "true";
     try {
-      ctx_.client.create_network({.name = step.target, .driver = def.driver.empty() ? "bridge" : def.driver,
-                                  .labels = l, .internal = def.internal, .attachable = def.attachable});
+      ctx_.client.create_network({.name = step.target,
+                                  .driver = def.driver.empty() ? "bridge" : def.driver,
+                                  .labels = l,
+                                  .internal = def.internal,
+                                  .attachable = def.attachable});
     } catch (const engine::ConflictError&) {
       // Created meanwhile (another run): the same network either way.
     }
@@ -160,7 +166,8 @@ std::string Executor::create(const compose::Service& s, int number, const std::s
   std::string image_id = request_.image_ids.count(s.name) ? request_.image_ids.at(s.name) : std::string();
   std::string id = ctx_.client.create_container(name, create_body(ctx_.project, s, number, image_id)).id;
   try {
-    for (const auto& network : extra_networks(ctx_.project, s)) ctx_.client.connect_network(network, id, {s.name});
+    for (const auto& network : extra_networks(ctx_.project, s))
+      ctx_.client.connect_network(network, id, {s.name});
   } catch (...) {
     ctx_.client.remove_container(id, {.force = true});
     throw;
@@ -215,18 +222,21 @@ void Executor::wait_for_dependencies(const std::string& service, const compose::
     while (true) {
       auto containers = ctx_.client.list_containers(
           {.all = true,
-           .filters = {{"label", {std::string(labels::kComposeProject) + "=" + ctx_.project.name,
-                                  std::string(labels::kComposeService) + "=" + dep}}}});
+           .filters = {{"label",
+                        {std::string(labels::kComposeProject) + "=" + ctx_.project.name,
+                         std::string(labels::kComposeService) + "=" + dep}}}});
       bool all_met = !containers.empty();
       for (const auto& c : containers) {
         engine::ContainerInspect i = ctx_.client.inspect_container(c.id);
         if (condition == "service_healthy") {
-          if (!i.state.running) throw OperationFailed("dependency " + dep + " (" + i.name + ") is " + i.state.status);
+          if (!i.state.running)
+            throw OperationFailed("dependency " + dep + " (" + i.name + ") is " + i.state.status);
           if (i.state.health && i.state.health->status == "unhealthy")
             throw OperationFailed("dependency " + dep + " (" + i.name + ") is unhealthy");
           if (!i.state.health || i.state.health->status != "healthy") all_met = false;
         } else {  // service_completed_successfully
-          if (i.state.running || i.state.restarting) all_met = false;
+          if (i.state.running || i.state.restarting)
+            all_met = false;
           else if (i.state.exit_code != 0)
             throw OperationFailed("dependency " + dep + " (" + i.name + ") exited with " +
                                   std::to_string(i.state.exit_code));
@@ -234,10 +244,12 @@ void Executor::wait_for_dependencies(const std::string& service, const compose::
       }
       if (all_met) break;
       if (std::chrono::steady_clock::now() > deadline)
-        throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) + " within 5 minutes");
+        throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) +
+                              " within 5 minutes");
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
-    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed", ProgressEvent::Kind::Done);
+    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed",
+           ProgressEvent::Kind::Done);
   }
 }
 

@@ -33,8 +33,10 @@ std::string tcp_probe(const std::string& host, int port, int timeout_ms) {
       int so_error = 0;
       socklen_t len = sizeof so_error;
       if (rc == 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
-      if (rc != 0) error = "no answer within " + std::to_string(timeout_ms) + " ms";
-      else if (so_error) error = std::strerror(so_error), rc = -1;
+      if (rc != 0)
+        error = "no answer within " + std::to_string(timeout_ms) + " ms";
+      else if (so_error)
+        error = std::strerror(so_error), rc = -1;
     } else if (rc != 0) {
       error = std::strerror(errno);
     }
@@ -76,7 +78,8 @@ std::vector<HealthRow> health(ProjectContext& ctx, const std::vector<std::string
           r.probes.push_back(probe);
         }
       }
-      r.ok = in.state.running && !in.state.paused && (r.health == "healthy" || r.health == "none") && probes_ok;
+      r.ok =
+          in.state.running && !in.state.paused && (r.health == "healthy" || r.health == "none") && probes_ok;
     });
   util::run_parallel(tasks, ctx.parallel);
   return rows;

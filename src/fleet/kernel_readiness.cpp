@@ -23,10 +23,12 @@ std::string last_output(engine::Client& client, const std::string& id) {
 }
 }  // namespace
 
-void wait_until_kernel_serves(engine::Client& client, const std::string& id, std::chrono::milliseconds timeout) {
+void wait_until_kernel_serves(engine::Client& client, const std::string& id,
+                              std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   engine::ContainerInspect c = client.inspect_container(id);
-  std::string status_file = container_env(c, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
+  std::string status_file =
+      container_env(c, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
   while (true) {
     try {
       for (const auto& entry : util::read_tar(client.get_archive(id, status_file).tar)) {
@@ -39,7 +41,8 @@ void wait_until_kernel_serves(engine::Client& client, const std::string& id, std
     c = client.inspect_container(id);
     if (!c.state.running && !c.state.restarting)
       throw OperationFailed("kernel container " + c.name + " " + c.state.status + " (exit code " +
-                            std::to_string(c.state.exit_code) + ") before serving: " + last_output(client, id));
+                            std::to_string(c.state.exit_code) +
+                            ") before serving: " + last_output(client, id));
     if (std::chrono::steady_clock::now() >= deadline)
       throw OperationFailed("kernel container " + c.name + " did not start serving within " +
                             std::to_string(timeout.count()) + " ms: " + last_output(client, id));

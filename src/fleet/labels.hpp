@@ -13,8 +13,8 @@ inline constexpr const char* kManaged = "dev.llmspell.fleet.managed";     // "tr
 inline constexpr const char* kKernel = "dev.llmspell.fleet.kernel";       // "true" on every kernel container
 inline constexpr const char* kKernelId = "dev.llmspell.fleet.kernel-id";  // e.g. "kernel-3f9a1c2b"
 inline constexpr const char* kLanguage = "dev.llmspell.fleet.language";   // lua, javascript
-inline constexpr const char* kConfig = "dev.llmspell.fleet.config";       // config file name, e.g. openai.toml
-inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";    // on images the fleet built
+inline constexpr const char* kConfig = "dev.llmspell.fleet.config";     // config file name, e.g. openai.toml
+inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // on images the fleet built
 
 // Compose's labels (docker/compose pkg/api/labels.go).
 inline constexpr const char* kComposeProject = "com.docker.compose.project";
@@ -27,7 +27,8 @@ inline constexpr const char* kComposeConfigFiles = "com.docker.compose.project.c
 inline constexpr const char* kComposeVersion = "com.docker.compose.version";
 inline constexpr const char* kComposeNetwork = "com.docker.compose.network";
 inline constexpr const char* kComposeVolume = "com.docker.compose.volume";
-inline constexpr const char* kComposeImage = "com.docker.compose.image";  // image id the container was made from
+inline constexpr const char* kComposeImage =
+    "com.docker.compose.image";  // image id the container was made from
 
 // The compose version the labels claim: the one Debian ships, whose `ps` reads them.
 inline constexpr const char* kComposeVersionValue = "1.29.2";

@@ -20,8 +20,11 @@ void logs(ProjectContext& ctx, const LogsRequest& request, const LogSink& sink) 
   auto read_one = [&](const std::string& id, const std::string& name, std::optional<std::int64_t> since) {
     try {
       std::string partial[3];
-      engine::LogsOptions o{.follow = request.follow, .tail = request.tail, .since = since,
-                            .timestamps = request.timestamps, .cancel = request.cancel};
+      engine::LogsOptions o{.follow = request.follow,
+                            .tail = request.tail,
+                            .since = since,
+                            .timestamps = request.timestamps,
+                            .cancel = request.cancel};
       ctx.client.container_logs(id, o, [&](const engine::OutputChunk& chunk) {
         std::string& buffer = partial[static_cast<int>(chunk.stream) == 2 ? 2 : 1];
         buffer.append(chunk.data);
@@ -41,14 +44,16 @@ void logs(ProjectContext& ctx, const LogsRequest& request, const LogSink& sink) 
       if (!failure) failure = std::current_exception();
     }
   };
-  auto follow_container = [&](const std::string& id, const std::string& name, std::optional<std::int64_t> since) {
+  auto follow_container = [&](const std::string& id, const std::string& name,
+                              std::optional<std::int64_t> since) {
     std::lock_guard lock(threads_mutex);
     if (!following.insert(id).second) return;
     threads.emplace_back(read_one, id, name, since);
   };
 
   auto since_start = static_cast<std::int64_t>(std::time(nullptr));
-  for (const auto& c : select_containers(ctx, request.names, true)) follow_container(c.id, c.name(), request.since);
+  for (const auto& c : select_containers(ctx, request.names, true))
+    follow_container(c.id, c.name(), request.since);
 
   if (request.follow) {
     // New containers of the selected services (or of the project) are followed from their start.
@@ -60,9 +65,11 @@ void logs(ProjectContext& ctx, const LogsRequest& request, const LogSink& sink) 
                        {"label", {std::string(labels::kComposeProject) + "=" + ctx.project.name}}},
            .cancel = request.cancel},
           [&](const engine::Event& e) {
-            auto service = e.attributes.count(labels::kComposeService) ? e.attributes.at(labels::kComposeService) : "";
+            auto service =
+                e.attributes.count(labels::kComposeService) ? e.attributes.at(labels::kComposeService) : "";
             auto name = e.attributes.count("name") ? e.attributes.at("name") : e.actor_id.substr(0, 12);
-            if (wanted.empty() || wanted.count(service) || wanted.count(name)) follow_container(e.actor_id, name, e.time);
+            if (wanted.empty() || wanted.count(service) || wanted.count(name))
+              follow_container(e.actor_id, name, e.time);
             return true;
           });
     } catch (...) {

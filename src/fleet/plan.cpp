@@ -11,18 +11,27 @@ namespace {
 
 const char* action_name(Step::Action a) {
   switch (a) {
-    case Step::Action::CreateNetwork: return "create network";
-    case Step::Action::CreateVolume: return "create volume";
-    case Step::Action::CreateContainer: return "create container";
-    case Step::Action::StartContainer: return "start container";
-    case Step::Action::RenameContainer: return "rename container";
-    case Step::Action::RecreateContainer: return "recreate container";
-    case Step::Action::RemoveContainer: return "remove container";
+    case Step::Action::CreateNetwork:
+      return "create network";
+    case Step::Action::CreateVolume:
+      return "create volume";
+    case Step::Action::CreateContainer:
+      return "create container";
+    case Step::Action::StartContainer:
+      return "start container";
+    case Step::Action::RenameContainer:
+      return "rename container";
+    case Step::Action::RecreateContainer:
+      return "recreate container";
+    case Step::Action::RemoveContainer:
+      return "remove container";
   }
   return "?";
 }
 
-bool running(const ObservedContainer& c) { return c.state == "running" || c.state == "paused" || c.state == "restarting"; }
+bool running(const ObservedContainer& c) {
+  return c.state == "running" || c.state == "paused" || c.state == "restarting";
+}
 
 }  // namespace
 
@@ -126,7 +135,9 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     std::vector<ObservedContainer> kept;
     for (auto& [number, group] : by_number) {
       std::sort(group.begin(), group.end(), [&](const auto& a, const auto& b) {
-        auto rank = [&](const ObservedContainer& c) { return std::make_tuple(current(c), running(c), c.created); };
+        auto rank = [&](const ObservedContainer& c) {
+          return std::make_tuple(current(c), running(c), c.created);
+        };
         return rank(a) > rank(b);
       });
       kept.push_back(group.front());
@@ -136,8 +147,8 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     }
 
     const bool exact = request.replicas.count(name) > 0;
-    const int desired = exact ? request.replicas.at(name)
-                              : std::max(s.replica_count(), static_cast<int>(kept.size()));
+    const int desired =
+        exact ? request.replicas.at(name) : std::max(s.replica_count(), static_cast<int>(kept.size()));
     // Scale down: obsolete containers first, then the highest numbers; low numbers stay.
     std::sort(kept.begin(), kept.end(), [&](const auto& a, const auto& b) {
       if (current(a) != current(b)) return !current(a);

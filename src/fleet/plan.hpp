@@ -36,8 +36,15 @@ struct Observed {
 ObservedContainer observed_from(const engine::ContainerSummary& summary);
 
 struct Step {
-  enum class Action { CreateNetwork, CreateVolume, CreateContainer, StartContainer, RenameContainer,
-                      RecreateContainer, RemoveContainer };
+  enum class Action {
+    CreateNetwork,
+    CreateVolume,
+    CreateContainer,
+    StartContainer,
+    RenameContainer,
+    RecreateContainer,
+    RemoveContainer
+  };
   Action action;
   std::string service;
   int number = 0;
@@ -48,10 +55,10 @@ struct Step {
 };
 
 struct Plan {
-  std::vector<Step> setup;                           // networks and volumes, first
-  std::vector<std::vector<std::string>> levels;      // services; a level depends only on earlier ones
-  std::map<std::string, std::vector<Step>> steps;    // per service; steps of one service are independent
-  std::string str() const;                           // one line per step, in execution order
+  std::vector<Step> setup;                         // networks and volumes, first
+  std::vector<std::vector<std::string>> levels;    // services; a level depends only on earlier ones
+  std::map<std::string, std::vector<Step>> steps;  // per service; steps of one service are independent
+  std::string str() const;                         // one line per step, in execution order
   bool empty() const;
 };
 

@@ -60,14 +60,15 @@ struct DownResult {
 DownResult down(ProjectContext& ctx, const DownOptions& options);
 
 // --- build
-std::vector<std::string> build(ProjectContext& ctx, const compose::SelectionRequest& selection, bool no_cache);
+std::vector<std::string> build(ProjectContext& ctx, const compose::SelectionRequest& selection,
+                               bool no_cache);
 
 // --- ps
 struct PsRow {
   std::string name, service, state, health, ports;
   int number = 0;
-  std::int64_t memory = 0;  // bytes, 0 = unlimited
-  double cpus = 0;          // 0 = unlimited
+  std::int64_t memory = 0;           // bytes, 0 = unlimited
+  double cpus = 0;                   // 0 = unlimited
   std::int64_t uptime_seconds = -1;  // -1 when not running
   std::string id;
 };
@@ -98,7 +99,8 @@ struct LogsRequest {
   const engine::CancelFlag* cancel = nullptr;
 };
 // Whole lines, each with its container; called from several threads, never at once.
-using LogSink = std::function<void(const std::string& container, engine::StreamId stream, std::string_view line)>;
+using LogSink =
+    std::function<void(const std::string& container, engine::StreamId stream, std::string_view line)>;
 void logs(ProjectContext& ctx, const LogsRequest& request, const LogSink& sink);
 
 // --- shell
@@ -107,7 +109,7 @@ struct ShellRequest {
   int index = 1;
   std::vector<std::string> command;  // empty: an interactive shell
   bool tty = false;
-  int stdin_fd = -1;  // -1: no input
+  int stdin_fd = -1;           // -1: no input
   std::function<void()> tick;  // called while attached (resize checks)
 };
 // Returns the command's exit code.
@@ -127,8 +129,8 @@ std::vector<engine::ContainerSummary> project_containers(engine::Client& client,
                                                          bool all = true);
 // The project's containers matching service or container names (all when empty); unknown names
 // are an InvalidInput.
-std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx, const std::vector<std::string>& names,
-                                                        bool all);
+std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx,
+                                                        const std::vector<std::string>& names, bool all);
 
 // Where the project's host connection files and registry.json live.
 std::filesystem::path connection_dir(const compose::Project& project);

@@ -41,7 +41,8 @@ std::vector<PsRow> ps(ProjectContext& ctx, bool all) {
       r.id = c.id;
       r.name = c.name();
       r.service = c.labels.count(labels::kComposeService) ? c.labels.at(labels::kComposeService) : "";
-      r.number = c.labels.count(labels::kComposeNumber) ? std::atoi(c.labels.at(labels::kComposeNumber).c_str()) : 0;
+      r.number =
+          c.labels.count(labels::kComposeNumber) ? std::atoi(c.labels.at(labels::kComposeNumber).c_str()) : 0;
       r.state = c.state;
       r.ports = ports_text(c);
       try {

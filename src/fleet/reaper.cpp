@@ -22,7 +22,8 @@ bool dead_run(const engine::Labels& labels) {
   auto expires = labels.find(kTestExpiresLabel);
   if (pid == labels.end() || !process_alive(pid->second)) return true;
   try {
-    return expires == labels.end() || std::stoll(expires->second) < static_cast<long long>(std::time(nullptr));
+    return expires == labels.end() ||
+           std::stoll(expires->second) < static_cast<long long>(std::time(nullptr));
   } catch (const std::exception&) {
     return true;
   }
@@ -45,7 +46,8 @@ int remove_labelled(engine::Client& client, const engine::Filters& filters,
   auto wanted = [&](const engine::Labels& l) { return !remove_it || remove_it(l); };
   int count = 0;
   for (const auto& c : client.list_containers({.all = true, .filters = filters}))
-    if (wanted(c.labels)) count += removed([&] { client.remove_container(c.id, {.force = true, .volumes = true}); });
+    if (wanted(c.labels))
+      count += removed([&] { client.remove_container(c.id, {.force = true, .volumes = true}); });
   for (const auto& n : client.list_networks(filters))
     if (wanted(n.labels)) count += removed([&] { client.remove_network(n.id); });
   for (const auto& v : client.list_volumes(filters))

@@ -18,8 +18,8 @@ std::vector<engine::ContainerSummary> project_containers(engine::Client& client,
   return list;
 }
 
-std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx, const std::vector<std::string>& names,
-                                                        bool all) {
+std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx,
+                                                        const std::vector<std::string>& names, bool all) {
   auto containers = project_containers(ctx.client, ctx.project.name, all);
   if (names.empty()) return containers;
   std::vector<engine::ContainerSummary> out;
@@ -30,7 +30,8 @@ std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx, con
       auto service = c.labels.count(labels::kComposeService) ? c.labels.at(labels::kComposeService) : "";
       if (service == name || c.name() == name) {
         matched = true;
-        if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.id == c.id; })) out.push_back(c);
+        if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.id == c.id; }))
+          out.push_back(c);
       }
     }
     if (!matched && !known_service) throw InvalidInput("no such service or container: " + name);
@@ -38,7 +39,9 @@ std::vector<engine::ContainerSummary> select_containers(ProjectContext& ctx, con
   return out;
 }
 
-std::filesystem::path connection_dir(const compose::Project& project) { return project.working_dir / "connection-files"; }
+std::filesystem::path connection_dir(const compose::Project& project) {
+  return project.working_dir / "connection-files";
+}
 
 void refresh_registry(engine::Client& client, const compose::Project& project) {
   auto dir = connection_dir(project);
@@ -66,8 +69,9 @@ void refresh_registry(engine::Client& client, const compose::Project& project) {
     if (name != "registry.json" && entry.path().extension() == ".json" && !live.count(name))
       std::filesystem::remove(entry.path());
   }
-  util::write_file_atomically(dir / "registry.json",
-                              nlohmann::json({{"project", project.name}, {"kernels", kernels}}).dump(2) + "\n", 0644);
+  util::write_file_atomically(
+      dir / "registry.json", nlohmann::json({{"project", project.name}, {"kernels", kernels}}).dump(2) + "\n",
+      0644);
 }
 
 }  // namespace fleet

@@ -15,7 +15,8 @@ Observed observe(engine::Client& client, const compose::Project& p) {
   for (const auto& c : project_containers(client, p.name))
     if (c.labels.count(labels::kComposeOneoff) == 0 || c.labels.at(labels::kComposeOneoff) != "True")
       o.containers.push_back(observed_from(c));
-  for (const auto& n : client.list_networks({{"label", {std::string(labels::kComposeProject) + "=" + p.name}}}))
+  for (const auto& n :
+       client.list_networks({{"label", {std::string(labels::kComposeProject) + "=" + p.name}}}))
     o.networks.insert(n.name);
   for (const auto& [key, def] : p.networks)
     if (!o.networks.count(def.name)) {
@@ -26,7 +27,8 @@ Observed observe(engine::Client& client, const compose::Project& p) {
         if (def.external) throw InvalidInput("external network " + def.name + " does not exist");
       }
     }
-  for (const auto& v : client.list_volumes({{"label", {std::string(labels::kComposeProject) + "=" + p.name}}}))
+  for (const auto& v :
+       client.list_volumes({{"label", {std::string(labels::kComposeProject) + "=" + p.name}}}))
     o.volumes.insert(v.name);
   return o;
 }
@@ -40,8 +42,8 @@ void check_against_engine(ProjectContext& ctx, const compose::Selection& sel, Up
     std::string path = "services." + name;
     if (s.cpus && cpus > 0 && *s.cpus > cpus)
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".cpus")) + ": " + path +
-                         ".cpus: " + std::to_string(*s.cpus) + " is more than the engine's " + std::to_string(cpus) +
-                         " CPUs");
+                         ".cpus: " + std::to_string(*s.cpus) + " is more than the engine's " +
+                         std::to_string(cpus) + " CPUs");
     if (s.mem_limit && *s.mem_limit < 6 * 1024 * 1024)
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".mem_limit")) + ": " + path +
                          ".mem_limit: the engine needs at least 6 MiB");
@@ -68,9 +70,12 @@ void wait_until_healthy(ProjectContext& ctx, const compose::Selection& sel, std:
       if (!targeted.count(service)) continue;
       engine::ContainerInspect i = ctx.client.inspect_container(c.id);
       std::string health = i.state.health ? i.state.health->status : "";
-      if (!i.state.running && !i.state.paused) failed.push_back(i.name + " (" + i.state.status + ")");
-      else if (health == "unhealthy") failed.push_back(i.name + " (unhealthy)");
-      else if (i.state.health && health != "healthy") pending.push_back(i.name + " (" + health + ")");
+      if (!i.state.running && !i.state.paused)
+        failed.push_back(i.name + " (" + i.state.status + ")");
+      else if (health == "unhealthy")
+        failed.push_back(i.name + " (unhealthy)");
+      else if (i.state.health && health != "healthy")
+        pending.push_back(i.name + " (" + health + ")");
     }
     if (!failed.empty() || (std::chrono::steady_clock::now() > deadline && !pending.empty())) {
       auto all = failed;
@@ -84,8 +89,8 @@ void wait_until_healthy(ProjectContext& ctx, const compose::Selection& sel, std:
   }
 }
 
-UpResult converge(ProjectContext& ctx, const compose::Selection& sel, const std::map<std::string, int>& replicas,
-                  bool wait, std::chrono::seconds wait_timeout) {
+UpResult converge(ProjectContext& ctx, const compose::Selection& sel,
+                  const std::map<std::string, int>& replicas, bool wait, std::chrono::seconds wait_timeout) {
   UpRequest request{.replicas = replicas};
   check_against_engine(ctx, sel, request);
   Plan plan = plan_up(ctx.project, sel, observe(ctx.client, ctx.project), request);
@@ -98,8 +103,8 @@ UpResult converge(ProjectContext& ctx, const compose::Selection& sel, const std:
 }  // namespace
 
 UpResult up(ProjectContext& ctx, const UpOptions& options) {
-  return converge(ctx, compose::select_services(ctx.project, options.selection), options.replicas, options.wait,
-                  options.wait_timeout);
+  return converge(ctx, compose::select_services(ctx.project, options.selection), options.replicas,
+                  options.wait, options.wait_timeout);
 }
 
 UpResult scale(ProjectContext& ctx, const std::map<std::string, int>& replicas, bool wait,

@@ -47,7 +47,8 @@ void setup_logging(const std::string& log_dir, const std::string& kernel_id, con
   if (!log_dir.empty()) {
     // A log folder we cannot write (a root-owned bind mount, say) costs the file, not the kernel.
     try {
-      sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_dir + "/" + kernel_id + ".log"));
+      sinks.push_back(
+          std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_dir + "/" + kernel_id + ".log"));
     } catch (const spdlog::spdlog_ex& e) {
       file_problem = e.what();
     }

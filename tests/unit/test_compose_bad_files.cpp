@@ -22,7 +22,8 @@ std::string header(const std::filesystem::path& file, const std::string& key) {
 
 TEST_CASE("malformed and hostile compose files are refused with file, line and key", "[compose][bad]") {
   std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(FLEET_TEST_COMPOSE "/bad")) files.push_back(e.path());
+  for (const auto& e : std::filesystem::directory_iterator(FLEET_TEST_COMPOSE "/bad"))
+    files.push_back(e.path());
   std::sort(files.begin(), files.end());
   REQUIRE(files.size() >= 25);
   for (const auto& file : files) {

@@ -2,8 +2,8 @@
 // project names, the config hash.
 #include <catch2/catch.hpp>
 
-#include <fstream>
 #include <unistd.h>
+#include <fstream>
 
 #include "compose/error.hpp"
 #include "compose/loader.hpp"
@@ -13,7 +13,8 @@ using namespace fleet::compose;
 namespace {
 Project load(const std::string& yaml, std::map<std::string, std::string> vars = {},
              std::optional<std::string> name = std::string("test")) {
-  return load_project_text(yaml, "/tmp/fleet-compose-test/docker-compose.yml", Environment::of(std::move(vars)), name);
+  return load_project_text(yaml, "/tmp/fleet-compose-test/docker-compose.yml",
+                           Environment::of(std::move(vars)), name);
 }
 }  // namespace
 
@@ -77,7 +78,8 @@ TEST_CASE("interpolation: defaults, required, $$, environment over .env", "[comp
   CHECK(interpolate("${TAG:+set}", env) == "set");
   CHECK(interpolate("${MISSING:-${TAG}}", env) == "v2");
   CHECK(interpolate("cost $$5", env) == "cost $5");
-  CHECK_THROWS_WITH(interpolate("${MISSING:?give it}", env), Catch::Contains("MISSING") && Catch::Contains("give it"));
+  CHECK_THROWS_WITH(interpolate("${MISSING:?give it}", env),
+                    Catch::Contains("MISSING") && Catch::Contains("give it"));
   CHECK(interpolate("${EMPTY?x}", env) == "");  // set, though empty: ? without a colon accepts it
   CHECK_THROWS(interpolate("${TAG", env));
   CHECK_THROWS(interpolate("${1BAD}", env));
@@ -85,7 +87,8 @@ TEST_CASE("interpolation: defaults, required, $$, environment over .env", "[comp
   CHECK_THROWS(interpolate("a $ b", env));
 
   auto vars = parse_dotenv("# comment\nexport A=1\nB = \"two words\"\nC='x'\nD=plain # note\n\n");
-  CHECK(vars == std::map<std::string, std::string>{{"A", "1"}, {"B", "two words"}, {"C", "x"}, {"D", "plain"}});
+  CHECK(vars ==
+        std::map<std::string, std::string>{{"A", "1"}, {"B", "two words"}, {"C", "x"}, {"D", "plain"}});
   CHECK_THROWS_WITH(parse_dotenv("GOOD=1\nnot a line\n"), Catch::Contains("line 2"));
 }
 
@@ -175,7 +178,8 @@ TEST_CASE("the project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the
 
 TEST_CASE("the config hash ignores scale, profiles and depends_on but not settings", "[compose]") {
   auto hash_of = [](const std::string& extra) {
-    return config_hash(load("services:\n  s:\n    image: x\n" + extra + "  d:\n    image: d\n").services.at("s"));
+    return config_hash(
+        load("services:\n  s:\n    image: x\n" + extra + "  d:\n    image: d\n").services.at("s"));
   };
   std::string base = hash_of("");
   CHECK(base.size() == 64);
@@ -188,12 +192,14 @@ TEST_CASE("the config hash ignores scale, profiles and depends_on but not settin
 }
 
 TEST_CASE("shell_split splits like a shell without expanding", "[compose]") {
-  CHECK(shell_split("a 'b c' \"d \\\"e\\\"\" f\\ g") == std::vector<std::string>{"a", "b c", "d \"e\"", "f g"});
+  CHECK(shell_split("a 'b c' \"d \\\"e\\\"\" f\\ g") ==
+        std::vector<std::string>{"a", "b c", "d \"e\"", "f g"});
   CHECK(shell_split("  ").empty());
   CHECK_THROWS(shell_split("'open"));
 }
 
 TEST_CASE("unsafe settings pass with x-fleet.allow_unsafe", "[compose]") {
-  Project p = load("services:\n  s:\n    image: x\n    privileged: true\n    x-fleet: {allow_unsafe: true}\n");
+  Project p =
+      load("services:\n  s:\n    image: x\n    privileged: true\n    x-fleet: {allow_unsafe: true}\n");
   CHECK(p.services.at("s").privileged);
 }

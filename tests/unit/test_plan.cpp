@@ -51,8 +51,14 @@ compose::Project project() {
 ObservedContainer container(const compose::Project& p, const std::string& service, int number,
                             const std::string& state = "running", std::string hash = "") {
   const auto& s = p.services.at(service);
-  return {"id-" + service + "-" + std::to_string(number), container_name(p, s, number), service, number, state,
-          hash.empty() ? compose::config_hash(s) : hash, "", 100 + number};
+  return {"id-" + service + "-" + std::to_string(number),
+          container_name(p, s, number),
+          service,
+          number,
+          state,
+          hash.empty() ? compose::config_hash(s) : hash,
+          "",
+          100 + number};
 }
 
 Plan plan(const compose::Project& p, const Observed& o, UpRequest r = {}) {
@@ -60,7 +66,8 @@ Plan plan(const compose::Project& p, const Observed& o, UpRequest r = {}) {
 }
 }  // namespace
 
-TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, networks, labels", "[plan][spec]") {
+TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, networks, labels",
+          "[plan][spec]") {
   auto p = project();
   nlohmann::json b = create_body(p, p.services.at("kernel"), 2, "sha256:abc");
   const auto& h = b["HostConfig"];
@@ -77,7 +84,8 @@ TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, 
   CHECK(b["Volumes"].contains("/scratch"));
   CHECK(h["NetworkMode"] == "proj_back");
   CHECK(extra_networks(p, p.services.at("kernel")) == std::vector<std::string>{"proj_front"});
-  CHECK(b["NetworkingConfig"]["EndpointsConfig"]["proj_back"]["Aliases"] == nlohmann::json::array({"kernel"}));
+  CHECK(b["NetworkingConfig"]["EndpointsConfig"]["proj_back"]["Aliases"] ==
+        nlohmann::json::array({"kernel"}));
   CHECK(b["User"] == "1000:1000");
   CHECK(b["StopTimeout"] == 30);
   CHECK(b["Env"] == nlohmann::json::array({"A=1"}));
@@ -113,7 +121,9 @@ TEST_CASE("plan from nothing: networks and volumes, then services in dependency 
 
 TEST_CASE("a converged project plans nothing; stopped ones start", "[plan]") {
   auto p = project();
-  Observed o{{container(p, "db", 1), container(p, "kernel", 1)}, {"proj_back", "proj_front", "proj_default"}, {"proj_data"}};
+  Observed o{{container(p, "db", 1), container(p, "kernel", 1)},
+             {"proj_back", "proj_front", "proj_default"},
+             {"proj_data"}};
   CHECK(plan(p, o).empty());
   o.containers[1].state = "exited";
   CHECK(plan(p, o).str() == "start container proj-kernel-1 (was exited)\n");
@@ -122,7 +132,8 @@ TEST_CASE("a converged project plans nothing; stopped ones start", "[plan]") {
 TEST_CASE("scale: up adds from the highest number, down removes obsolete then highest", "[plan]") {
   auto p = project();
   Observed o{{container(p, "db", 1), container(p, "kernel", 1), container(p, "kernel", 3)},
-             {"proj_back", "proj_front", "proj_default"}, {"proj_data"}};
+             {"proj_back", "proj_front", "proj_default"},
+             {"proj_data"}};
   CHECK(plan(p, o, {.replicas = {{"kernel", 4}}}).str() ==
         "create container proj-kernel-4 (kernel has 2 of 4)\n"
         "create container proj-kernel-5 (kernel has 3 of 4)\n");

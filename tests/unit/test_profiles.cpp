@@ -62,10 +62,12 @@ TEST_CASE("rule 2: any active profile enables a service, and * enables all", "[p
 
 TEST_CASE("rule 3: COMPOSE_PROFILES counts only when no --profile is given", "[profiles]") {
   CHECK(enabled({}, {{"COMPOSE_PROFILES", " dev , javascript,"}}) == V{"base", "dev", "js", "web"});
-  CHECK(enabled({.profile_flags = {"registry"}}, {{"COMPOSE_PROFILES", "dev"}}) == V{"base", "registry", "web"});
+  CHECK(enabled({.profile_flags = {"registry"}}, {{"COMPOSE_PROFILES", "dev"}}) ==
+        V{"base", "registry", "web"});
 }
 
-TEST_CASE("rule 4: naming a service activates its profiles and narrows to it and its dependencies", "[profiles]") {
+TEST_CASE("rule 4: naming a service activates its profiles and narrows to it and its dependencies",
+          "[profiles]") {
   Selection s = select_services(project(), {.names = {"dev"}});
   CHECK(s.active_profiles.count("dev"));
   CHECK(s.targeted == V{"base", "dev"});  // dependencies first
@@ -75,9 +77,10 @@ TEST_CASE("rule 4: naming a service activates its profiles and narrows to it and
 
 TEST_CASE("rule 5: a required dependency on a disabled service is an error, an optional one is dropped",
           "[profiles]") {
-  CHECK_THROWS_WITH(select_services(project(), {.profile_flags = {"needy"}}),
-                    Catch::Contains("service \"tools\" is required by \"needs-tools\" but is disabled. Can be "
-                                    "enabled by profiles [tools]"));
+  CHECK_THROWS_WITH(
+      select_services(project(), {.profile_flags = {"needy"}}),
+      Catch::Contains("service \"tools\" is required by \"needs-tools\" but is disabled. Can be "
+                      "enabled by profiles [tools]"));
   Selection s = select_services(project(), {.profile_flags = {"debug"}});
   CHECK(s.dependencies.at("debug").empty());
   CHECK(std::find(s.enabled.begin(), s.enabled.end(), "tools") == s.enabled.end());
@@ -95,5 +98,6 @@ TEST_CASE("up NAME accepts profiles, refuses unknown names and names that are bo
                     "no such service or profile: nosuch");
   CHECK_THROWS_WITH(select_services(project(), {.names = {"dev"}, .names_may_be_profiles = true}),
                     Catch::Contains("\"dev\" is both a service and a profile"));
-  CHECK_THROWS_WITH(select_services(project(), {.names = {"javascript"}}), "no such service or profile: javascript");
+  CHECK_THROWS_WITH(select_services(project(), {.names = {"javascript"}}),
+                    "no such service or profile: javascript");
 }
