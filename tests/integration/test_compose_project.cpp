@@ -297,15 +297,17 @@ TEST_CASE("kill -9 in the middle of up or scale, then the same command: exactly 
     pid_t child = start_cli(full);
     REQUIRE(child > 0);
     // Kill as soon as the first new busy container exists.
+    // A tight poll: the kill must land while the command is still working.
     std::size_t running_at_kill = 0;
-    REQUIRE(test::wait_until(
-        [&] {
-          auto busy = s.containers("busy");
-          running_at_kill = static_cast<std::size_t>(
-              std::count_if(busy.begin(), busy.end(), [](const auto& c) { return c.state == "running"; }));
-          return busy.size() > before;
-        },
-        30s));
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (true) {
+      auto busy = s.containers("busy");
+      running_at_kill = static_cast<std::size_t>(
+          std::count_if(busy.begin(), busy.end(), [](const auto& c) { return c.state == "running"; }));
+      if (busy.size() > before) break;
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(5ms);
+    }
     ::kill(child, SIGKILL);
     ::waitpid(child, nullptr, 0);
     INFO("busy containers running when killed: " << running_at_kill);
@@ -328,8 +330,17 @@ TEST_CASE("kill -9 in the middle of up or scale, then the same command: exactly 
 
 TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", "[compose-cli]") {
   engine::Client client = test::make_client();
-  auto count = [&] { return client.list_containers({.all = true}).size() + client.list_networks().size(); };
-  std::size_t before = count();
+  // Other tests run meanwhile: count only what these projects could have created.
+  auto count = [&] {
+    std::size_t n = 0;
+    for (const char* project : {"badcli", "nosuchproject"}) {
+      engine::Filters mine{{"label", {std::string(labels::kComposeProject) + "=" + project}}};
+      n += client.list_containers({.all = true, .filters = mine}).size() + client.list_networks(mine).size() +
+           client.list_volumes(mine).size();
+    }
+    return n;
+  };
+  REQUIRE(count() == 0);
   int files = 0;
   for (const auto& e : std::filesystem::directory_iterator(FLEET_SOURCE_DIR "/tests/compose/bad")) {
     INFO(e.path().filename().string());
@@ -345,7 +356,8 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
   CHECK(unknown.out == "llmspell-fleet: no such service or profile: nosuch\n");
   Run scale_unknown = run_cli("-p " + s.name() + " -f " + s.file().string() + " scale nosuch 2");
   CHECK(scale_unknown.code == 2);
-  Run missing = run_cli("-f /nonexistent/compose.yml ps");
+  Run missing = run_cli("-p nosuchproject -f /nonexistent/compose.yml up");
   CHECK(missing.code == 2);
-  CHECK(count() == before);
+  CHECK(count() == 0);
+  CHECK(s.containers().empty());
 }
