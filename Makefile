@@ -45,9 +45,10 @@ sanitize: deps
 	@cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: setup build
-	@$(FLEET) build >/dev/null
+	@$(FLEET) build --context $(BUILD_DIR)/docker/kernel --tag llmspell:latest >/dev/null
 	@$(BUILD_DIR)/bin/fleet-bench
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/kernel_bench.py
+	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/compose_bench.py
 
 format: configure
 	@cmake --build $(BUILD_DIR) --target format

@@ -54,6 +54,8 @@ int run(int argc, char** argv) {
   up->add_flag("--wait", up_wait,
                "return once every container is healthy (or running, without a healthcheck)");
   up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)");
+  std::vector<std::string> up_scale;
+  up->add_option("--scale", up_scale, "SERVICE=N: that many replicas (repeatable)");
   bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
   up->add_flag("-d,--detach", up_detach, "accepted for compatibility with compose");
 
@@ -138,7 +140,7 @@ int run(int argc, char** argv) {
     if (*build)
       return build_context.empty() ? cmd_build(g, build_services, build_no_cache)
                                    : cmd_image_build(g, build_context, build_tag, build_no_cache);
-    if (*up) return cmd_up(g, up_names, up_wait, up_timeout);
+    if (*up) return cmd_up(g, up_names, up_wait, up_timeout, up_scale);
     if (*down) return cmd_down(g, down_volumes, down_timeout);
     if (*scale) return cmd_scale(g, scale_args, scale_wait);
     if (*ps) return cmd_ps(g, ps_all, ps_json);

@@ -41,7 +41,8 @@ int cmd_stop(const GlobalOptions& g, const std::vector<std::string>& selectors, 
 // compose project
 int cmd_config(const GlobalOptions& g, bool services, bool profiles, bool json);
 int cmd_build(const GlobalOptions& g, const std::vector<std::string>& services, bool no_cache);
-int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout);
+int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout,
+           const std::vector<std::string>& scale);
 int cmd_down(const GlobalOptions& g, bool volumes, std::optional<int> timeout);
 int cmd_scale(const GlobalOptions& g, const std::vector<std::string>& args, bool wait);
 int cmd_ps(const GlobalOptions& g, bool all, bool json);

@@ -87,6 +87,27 @@ std::int64_t parse_since(const std::string& text) {
   throw UsageError("--since \"" + text + "\" is not a unix time, a duration (10m) or an RFC 3339 time");
 }
 
+// "SERVICE=N" items (and, for `scale`, the form "SERVICE N").
+std::map<std::string, int> parse_replicas(const std::vector<std::string>& args, bool allow_pair) {
+  std::map<std::string, int> replicas;
+  auto count_of = [](const std::string& text) {
+    if (text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit) || text.size() > 4)
+      throw UsageError("\"" + text + "\" is not a replica count");
+    return std::stoi(text);
+  };
+  if (allow_pair && args.size() == 2 && args[0].find('=') == std::string::npos &&
+      args[1].find('=') == std::string::npos) {
+    replicas[args[0]] = count_of(args[1]);
+    return replicas;
+  }
+  for (const auto& a : args) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) throw UsageError("expected SERVICE=N, got \"" + a + "\"");
+    replicas[a.substr(0, eq)] = count_of(a.substr(eq + 1));
+  }
+  return replicas;
+}
+
 }  // namespace
 
 int cmd_config(const GlobalOptions& g, bool services, bool profiles, bool json) {
@@ -124,11 +145,16 @@ int cmd_build(const GlobalOptions& g, const std::vector<std::string>& services, 
   return kExitOk;
 }
 
-int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout) {
+int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout,
+           const std::vector<std::string>& scale) {
+  auto replicas = parse_replicas(scale, false);
   Session s(g);
+  for (const auto& [service, count] : replicas)
+    if (!s.project.services.count(service)) throw UsageError("--scale: no such service: " + service);
   auto ctx = s.context();
   fleet::UpResult r = fleet::up(
       ctx, {.selection = {.profile_flags = g.profiles, .names = names, .names_may_be_profiles = true},
+            .replicas = replicas,
             .wait = wait,
             .wait_timeout = std::chrono::seconds(timeout)});
   if (r.plan.empty()) std::cerr << "up to date: " << r.selection.targeted.size() << " service(s) as asked\n";
@@ -145,23 +171,7 @@ int cmd_down(const GlobalOptions& g, bool volumes, std::optional<int> timeout) {
 }
 
 int cmd_scale(const GlobalOptions& g, const std::vector<std::string>& args, bool wait) {
-  // `scale SERVICE N` or `scale SERVICE=N [SERVICE=N...]`
-  std::map<std::string, int> replicas;
-  auto count_of = [](const std::string& text) {
-    if (text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit) || text.size() > 4)
-      throw UsageError("\"" + text + "\" is not a replica count");
-    return std::stoi(text);
-  };
-  if (args.size() == 2 && args[0].find('=') == std::string::npos && args[1].find('=') == std::string::npos) {
-    replicas[args[0]] = count_of(args[1]);
-  } else {
-    for (const auto& a : args) {
-      auto eq = a.find('=');
-      if (eq == std::string::npos || eq == 0)
-        throw UsageError("expected SERVICE N or SERVICE=N, got \"" + a + "\"");
-      replicas[a.substr(0, eq)] = count_of(a.substr(eq + 1));
-    }
-  }
+  auto replicas = parse_replicas(args, true);
   if (replicas.empty()) throw UsageError("scale what? (SERVICE N or SERVICE=N)");
   Session s(g);
   auto ctx = s.context();
