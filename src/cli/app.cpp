@@ -13,6 +13,7 @@ namespace fleet::cli {
 int run(int argc, char** argv) {
   CLI::App app{"llmspell-fleet: runs LLMSpell kernels as Docker containers", "llmspell-fleet"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the command: `up --profile dev`
   GlobalOptions g;
   app.add_option("-H,--host", g.host,
                  "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");

@@ -1,6 +1,7 @@
 #include "kernel/interpreter.hpp"
 
 #include <cctype>
+#include <sstream>
 
 namespace fleet::kernel {
 
@@ -11,6 +12,13 @@ std::unique_ptr<Interpreter> make_interpreter(const std::string& language) {
   if (language == "lua") return make_lua_interpreter();
   if (language == "javascript" || language == "js") return make_javascript_interpreter();
   return nullptr;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) lines.push_back(line);
+  return lines;
 }
 
 Completion identifier_before(const std::string& code, std::size_t cursor) {

@@ -55,6 +55,9 @@ class Interpreter {
 // "lua" or "javascript" (also "js"); nullptr for anything else.
 std::unique_ptr<Interpreter> make_interpreter(const std::string& language);
 
+// Text split at newlines (a traceback's lines).
+std::vector<std::string> split_lines(const std::string& text);
+
 // The identifier ending at `cursor` (letters, digits, '_' and '.'), for completion.
 Completion identifier_before(const std::string& code, std::size_t cursor);
 

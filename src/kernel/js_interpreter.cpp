@@ -19,13 +19,6 @@ constexpr const char* kSelfKey =
 class JsInterpreter;
 JsInterpreter* self_of(duk_context* ctx);
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream s(text);
-  for (std::string line; std::getline(s, line);) lines.push_back(line);
-  return lines;
-}
-
 class JsInterpreter : public Interpreter {
  public:
   JsInterpreter() : ctx_(duk_create_heap_default()) {

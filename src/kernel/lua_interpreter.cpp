@@ -16,13 +16,6 @@ constexpr const char* kSelfKey = "llmspell.interpreter";
 class LuaInterpreter;
 LuaInterpreter* self_of(lua_State* L);
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::stringstream s(text);
-  for (std::string line; std::getline(s, line);) lines.push_back(line);
-  return lines;
-}
-
 class LuaInterpreter : public Interpreter {
  public:
   LuaInterpreter() : L_(luaL_newstate()) {

@@ -361,3 +361,42 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
   CHECK(count() == 0);
   CHECK(s.containers().empty());
 }
+
+TEST_CASE("cli config --services on the shipped file follows the profile rules", "[compose-cli]") {
+  const std::string f = "-f " FLEET_SOURCE_DIR "/compose/docker-compose.yml ";
+  auto run_env = [&](const std::string& env, const std::string& args) {
+    std::string cmd = env + " " + FLEET_CLI + " " + f + args + " 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+    return out;
+  };
+  CHECK(run_env("", "config --services") == "kernel-lua-anthropic\nkernel-lua-openai\n");
+  CHECK(run_env("", "--profile dev config --services") ==
+        "kernel-dev\nkernel-lua-anthropic\nkernel-lua-openai\n");
+  CHECK(run_env("COMPOSE_PROFILES=dev", "config --services") ==
+        run_env("", "config --services --profile dev"));
+  CHECK(run_env("COMPOSE_PROFILES=dev", "--profile javascript config --services") ==
+        "kernel-javascript\nkernel-lua-anthropic\nkernel-lua-openai\n");
+  CHECK(
+      run_env("", "--profile '*' config --services").size() ==
+      std::string("fleet-registry\nkernel-dev\nkernel-javascript\nkernel-lua-anthropic\nkernel-lua-openai\n")
+          .size());
+  CHECK(run_env("", "config --profiles") == "dev\njavascript\nregistry\n");
+  auto json = nlohmann::json::parse(run_env("", "config --json"));
+  CHECK(json["name"] == "llmspell");
+  CHECK(json["services"]["kernel-lua-openai"]["mem_limit"] == 536870912);
+}
+
+TEST_CASE("clean removes the project's containers, networks and volumes", "[compose-ops]") {
+  ComposeScope s;
+  auto ctx = s.ctx();
+  up(ctx, {.selection = {.names = {"web"}}});
+  REQUIRE(s.containers().size() == 1);
+  CleanResult r = clean(ctx);
+  CHECK(r.down.containers == 1);
+  CHECK(r.down.networks == 1);
+  CHECK(s.containers().empty());
+}

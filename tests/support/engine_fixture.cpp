@@ -1,14 +1,13 @@
 #include "support/engine_fixture.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <ctime>
 #include <filesystem>
 #include <random>
 #include <thread>
 
+#include "fleet/reaper.hpp"
 #include "util/tar.hpp"
 
 namespace fleet::test {
@@ -17,67 +16,6 @@ namespace {
 std::string new_scope_id() {
   std::random_device rd;
   return "t" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 100000);
-}
-
-bool process_alive(const std::string& pid_text) {
-  try {
-    pid_t pid = static_cast<pid_t>(std::stol(pid_text));
-    return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-bool expired(const engine::Labels& labels) {
-  auto it = labels.find(kExpiresLabel);
-  if (it == labels.end()) return true;
-  try {
-    return std::stoll(it->second) < static_cast<long long>(std::time(nullptr));
-  } catch (const std::exception&) {
-    return true;
-  }
-}
-
-bool dead_run(const engine::Labels& labels) {
-  auto pid = labels.find(kPidLabel);
-  return pid == labels.end() || !process_alive(pid->second) || expired(labels);
-}
-
-template <typename Fn>
-void ignore_not_found(Fn&& fn) {
-  try {
-    fn();
-  } catch (const engine::NotFoundError&) {
-    // Already gone: removal raced with the engine or another cleanup.
-  }
-}
-
-// Removes the objects matching `filters` for which `remove_it` holds. Containers go first:
-// networks, volumes and images in use cannot be removed.
-int remove_matching(engine::Client& client, const engine::Filters& filters,
-                    const std::function<bool(const engine::Labels&)>& remove_it) {
-  int removed = 0;
-  for (const auto& c : client.list_containers({.all = true, .filters = filters}))
-    if (remove_it(c.labels)) {
-      ignore_not_found([&] { client.remove_container(c.id, {.force = true, .volumes = true}); });
-      ++removed;
-    }
-  for (const auto& n : client.list_networks(filters))
-    if (remove_it(n.labels)) {
-      ignore_not_found([&] { client.remove_network(n.id); });
-      ++removed;
-    }
-  for (const auto& v : client.list_volumes(filters))
-    if (remove_it(v.labels)) {
-      ignore_not_found([&] { client.remove_volume(v.name, true); });
-      ++removed;
-    }
-  for (const auto& image : client.list_images(filters))
-    if (remove_it(image.labels)) {
-      ignore_not_found([&] { client.remove_image(image.id, true); });
-      ++removed;
-    }
-  return removed;
 }
 
 std::uint64_t fnv1a(const std::string& data) {
@@ -138,11 +76,11 @@ std::string TestScope::run(const std::string& name_suffix, const nlohmann::json&
 }
 
 int TestScope::remove_all() {
-  return remove_matching(client_, label_filter(), [](const engine::Labels&) { return true; });
+  return fleet::remove_labelled(client_, label_filter());
 }
 
 int reap_dead_test_runs(engine::Client& client) {
-  return remove_matching(client, {{"label", {kSessionLabel}}}, dead_run);
+  return fleet::reap_dead_test_runs(client);
 }
 
 void ensure_test_image(engine::Client& client) {

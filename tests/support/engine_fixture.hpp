@@ -10,13 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/client.hpp"
+#include "fleet/reaper.hpp"
 
 namespace fleet::test {
 
 inline constexpr const char* kTestImage = "llmspell-fleet-test:latest";
-inline constexpr const char* kSessionLabel = "dev.llmspell.fleet-test.session";
-inline constexpr const char* kPidLabel = "dev.llmspell.fleet-test.pid";
-inline constexpr const char* kExpiresLabel = "dev.llmspell.fleet-test.expires";
+inline constexpr const char* kSessionLabel = fleet::kTestSessionLabel;
+inline constexpr const char* kPidLabel = fleet::kTestPidLabel;
+inline constexpr const char* kExpiresLabel = fleet::kTestExpiresLabel;
 
 // A fresh client from DOCKER_HOST (one per call: tests that count connections need their own).
 engine::Client make_client();
