@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <thread>
 
 namespace fleet::engine {
@@ -59,8 +60,10 @@ void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, con
   while (keep_going) {
     pollfd fds[2] = {{conn->fd(), POLLIN, 0}, {input_open && upgraded ? stdin_fd : -1, POLLIN, 0}};
     int ready = ::poll(fds, 2, 200);
+    int poll_errno = errno;  // tick() makes calls of its own that overwrite errno
     if (tick) tick();
-    if (ready < 0 && errno != EINTR) throw ConnectionError("waiting on an attached exec failed");
+    if (ready < 0 && poll_errno != EINTR)
+      throw ConnectionError(std::string("waiting on an attached exec failed: ") + std::strerror(poll_errno));
     if (ready <= 0) continue;
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::recv(conn->fd(), buffer, sizeof buffer, 0);

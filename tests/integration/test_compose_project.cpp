@@ -244,6 +244,21 @@ TEST_CASE("compose ps, logs, health and shell see the running project", "[compos
   CHECK(interactive == "from-stdin\n");
 }
 
+TEST_CASE("cli shell runs a command with its options and returns its exit code", "[compose-cli]") {
+  ComposeScope s;
+  auto ctx = s.ctx();
+  up(ctx, {.selection = {.names = {"web"}}});
+  const std::string base = "-p " + s.name() + " -f " + s.file().string() + " ";
+  Run r = run_cli(base + "shell web ls -d /www");
+  CHECK(r.code == 0);
+  CHECK(r.out == "/www\n");
+  Run code = run_cli(base + "shell --index 1 web sh -c 'exit 6'");
+  CHECK(code.code == 6);
+  Run missing = run_cli(base + "shell --index 2 web true");
+  CHECK(missing.code == 2);
+  CHECK_THAT(missing.out, Catch::Contains("has no container number 2"));
+}
+
 TEST_CASE("compose follow: logs -f picks up a replica that starts later", "[compose-ops]") {
   ComposeScope s;
   auto ctx = s.ctx();
