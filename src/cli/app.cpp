@@ -98,7 +98,7 @@ int run(int argc, char** argv) {
   auto* shell = app.add_subcommand(
       "shell", "A shell (or CMD) in a service's container: shell [--index N] SERVICE [CMD...]");
   shell->add_option("--index", shell_index, "which replica (default 1)");
-  shell->prefix_command();   // everything after SERVICE belongs to CMD...
+  shell->prefix_command();    // everything after SERVICE belongs to CMD...
   shell->fallthrough(false);  // ...so nothing after it may be taken for a global option
 
   auto* clean =

@@ -3,6 +3,7 @@
 #include "fleet/errors.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/project.hpp"
+#include "fleet/retire.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
@@ -16,14 +17,7 @@ DownResult down(ProjectContext& ctx, const DownOptions& options) {
     tasks.push_back([&, c] {
       const std::string object = "Container " + c.name();
       ctx.progress({object, "Stopping", ProgressEvent::Kind::Working});
-      try {
-        // A frozen process cannot act on SIGTERM: thaw it first so it stops gracefully.
-        if (c.state == "paused") ctx.client.unpause_container(c.id);
-        if (c.state == "running" || c.state == "paused" || c.state == "restarting")
-          ctx.client.stop_container(c.id, options.timeout);
-        ctx.client.remove_container(c.id, {.force = true});
-      } catch (const engine::NotFoundError&) {
-      }
+      retire_container(ctx.client, c.id, c.state, options.timeout);
       std::filesystem::remove(connection_dir(p) / (c.name() + ".json"));
       std::lock_guard lock(mu);
       ++result.containers;

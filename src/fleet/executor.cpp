@@ -13,6 +13,7 @@
 #include "fleet/errors.hpp"
 #include "fleet/kernel_readiness.hpp"
 #include "fleet/labels.hpp"
+#include "fleet/retire.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
@@ -141,7 +142,7 @@ void Executor::run_step(const Step& step) {
         report(object, "Recreating");
         std::string temp = step.container_id.substr(0, 12) + "_" + step.target;
         std::string id = create(s, step.number, temp);
-        stop_and_remove(step.container_id, s);
+        stop_and_remove(step, s);
         ctx_.client.rename_container(id, step.target);
         report(object, "Recreated");
         start(s, id, step.target);
@@ -149,7 +150,7 @@ void Executor::run_step(const Step& step) {
       }
       case Step::Action::RemoveContainer:
         report(object, "Stopping");
-        stop_and_remove(step.container_id, s);
+        stop_and_remove(step, s);
         std::filesystem::remove(connection_dir(ctx_.project) / (step.target + ".json"));
         report(object, "Removed", ProgressEvent::Kind::Done);
         break;
@@ -196,20 +197,10 @@ void Executor::start(const compose::Service& s, const std::string& id, const std
   report(object, "Started", ProgressEvent::Kind::Done);
 }
 
-void Executor::stop_and_remove(const std::string& id, const compose::Service& s) {
+void Executor::stop_and_remove(const Step& step, const compose::Service& s) {
   std::optional<int> timeout;
   if (s.stop_grace_period_ns) timeout = static_cast<int>(*s.stop_grace_period_ns / 1'000'000'000);
-  try {
-    ctx_.client.unpause_container(id);
-  } catch (const engine::EngineError&) {
-    // Not paused (the usual case), or gone.
-  }
-  try {
-    ctx_.client.stop_container(id, timeout);
-    ctx_.client.remove_container(id, {.force = true});
-  } catch (const engine::NotFoundError&) {
-    // Already gone: the goal is reached.
-  }
+  retire_container(ctx_.client, step.container_id, step.container_state, timeout);
 }
 
 void Executor::wait_for_dependencies(const std::string& service, const compose::Selection& selection) {

@@ -19,7 +19,7 @@ class Executor {
   void run_step(const Step& step);
   std::string create(const compose::Service& service, int number, const std::string& name);
   void start(const compose::Service& service, const std::string& id, const std::string& name);
-  void stop_and_remove(const std::string& id, const compose::Service& service);
+  void stop_and_remove(const Step& step, const compose::Service& service);
   void wait_for_dependencies(const std::string& service, const compose::Selection& selection);
   void report(const std::string& object, const std::string& status,
               ProgressEvent::Kind kind = ProgressEvent::Kind::Working);

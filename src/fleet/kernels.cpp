@@ -6,6 +6,7 @@
 #include "fleet/errors.hpp"
 #include "fleet/kernel_readiness.hpp"
 #include "fleet/labels.hpp"
+#include "fleet/retire.hpp"
 
 namespace fleet {
 namespace {
@@ -136,8 +137,7 @@ KernelRecord KernelService::find(const std::string& selector) {
 
 KernelRecord KernelService::stop(const std::string& selector, int timeout_seconds) {
   KernelRecord k = find(selector);
-  client_.stop_container(k.container_id, timeout_seconds);
-  client_.remove_container(k.container_id);
+  retire_container(client_, k.container_id, k.state, timeout_seconds);
   std::error_code ec;
   std::filesystem::remove(paths_.connection_dir / (k.name + ".json"), ec);
   k.state = "removed";

@@ -143,7 +143,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       kept.push_back(group.front());
       for (std::size_t i = 1; i < group.size(); ++i)
         steps.push_back({Step::Action::RemoveContainer, name, number, group[i].name, group[i].id,
-                         "duplicate of replica " + std::to_string(number)});
+                         "duplicate of replica " + std::to_string(number), group[i].state});
     }
 
     const bool exact = request.replicas.count(name) > 0;
@@ -155,10 +155,11 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       return a.number > b.number;
     });
     int surplus = static_cast<int>(kept.size()) - desired;
-    for (int i = 0; i < surplus; ++i)
-      steps.push_back({Step::Action::RemoveContainer, name, kept[static_cast<std::size_t>(i)].number,
-                       kept[static_cast<std::size_t>(i)].name, kept[static_cast<std::size_t>(i)].id,
-                       "scale " + name + " to " + std::to_string(desired)});
+    for (int i = 0; i < surplus; ++i) {
+      const auto& c = kept[static_cast<std::size_t>(i)];
+      steps.push_back({Step::Action::RemoveContainer, name, c.number, c.name, c.id,
+                       "scale " + name + " to " + std::to_string(desired), c.state});
+    }
     if (surplus > 0) kept.erase(kept.begin(), kept.begin() + surplus);
     std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
 
@@ -168,7 +169,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       std::string expected = container_name(project, s, c.number);
       if (!current(c)) {
         steps.push_back({Step::Action::RecreateContainer, name, c.number, expected, c.id,
-                         c.config_hash != hash ? "configuration changed" : "image changed"});
+                         c.config_hash != hash ? "configuration changed" : "image changed", c.state});
         continue;
       }
       if (c.name != expected)

@@ -51,6 +51,7 @@ struct Step {
   std::string target;        // network or volume engine name, or the container's (new) name
   std::string container_id;  // the existing container a step acts on
   std::string cause;
+  std::string container_state;  // its state when observed
   std::string str() const;
 };
 

@@ -1,0 +1,16 @@
+// Taking a container out of service: thawed if paused (a frozen process cannot act on SIGTERM),
+// stopped within its grace period, removed. A container already gone is not an error.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "engine/client.hpp"
+
+namespace fleet {
+
+// `state` is the engine's state as last observed (running, paused, exited...).
+void retire_container(engine::Client& client, const std::string& id, const std::string& state,
+                      std::optional<int> timeout_seconds);
+
+}  // namespace fleet
