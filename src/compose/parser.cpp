@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -280,12 +281,16 @@ class Parser {
     }
   }
 
-  void parse_networks(const YamlNode& n) {
+  // The fields networks and volumes share; `own` reads the ones only one of them has.
+  template <typename Def>
+  void parse_definitions(const YamlNode& n, const std::string& section, std::map<std::string, Def>& out,
+                         const std::function<bool(const YamlNode::Entry&, const std::string&, Def&)>& own,
+                         const std::string& known) {
     if (n.is_null()) return;
-    for (const auto& e : mapping(n, "networks")) {
-      std::string path = "networks." + e.key;
+    for (const auto& e : mapping(n, section)) {
+      std::string path = section + "." + e.key;
       record(path, e.line);
-      NetworkDef d;
+      Def d;
       if (!e.value.is_null())
         for (const auto& f : mapping(e.value, path)) {
           std::string p = path + "." + f.key;
@@ -294,48 +299,39 @@ class Parser {
             d.driver = text(f.value, p);
           else if (f.key == "external")
             d.external = boolean(f.value, p);
-          else if (f.key == "internal")
-            d.internal = boolean(f.value, p);
-          else if (f.key == "attachable")
-            d.attachable = boolean(f.value, p);
           else if (f.key == "name")
             d.name = text(f.value, p);
           else if (f.key == "labels")
             d.labels = key_values(f.value, p, false);
           else if (f.key == "driver_opts" || is_extension(f.key))
             to_plain_json(f.value, p);
-          else
-            fail(f.line, p, "unknown key (driver, external, internal, attachable, name, labels are)");
+          else if (!own(f, p, d))
+            fail(f.line, p, "unknown key (" + known + " are)");
         }
-      project_.networks[e.key] = d;
+      out[e.key] = d;
     }
   }
 
-  void parse_volumes(const YamlNode& n) {
-    if (n.is_null()) return;
-    for (const auto& e : mapping(n, "volumes")) {
-      std::string path = "volumes." + e.key;
-      record(path, e.line);
-      VolumeDef d;
-      if (!e.value.is_null())
-        for (const auto& f : mapping(e.value, path)) {
-          std::string p = path + "." + f.key;
-          record(p, f.line);
-          if (f.key == "driver")
-            d.driver = text(f.value, p);
-          else if (f.key == "external")
-            d.external = boolean(f.value, p);
-          else if (f.key == "name")
-            d.name = text(f.value, p);
-          else if (f.key == "labels")
-            d.labels = key_values(f.value, p, false);
-          else if (f.key == "driver_opts" || is_extension(f.key))
-            to_plain_json(f.value, p);
+  void parse_networks(const YamlNode& n) {
+    parse_definitions<NetworkDef>(
+        n, "networks", project_.networks,
+        [&](const YamlNode::Entry& f, const std::string& p, NetworkDef& d) {
+          if (f.key == "internal")
+            d.internal = boolean(f.value, p);
+          else if (f.key == "attachable")
+            d.attachable = boolean(f.value, p);
           else
-            fail(f.line, p, "unknown key (driver, external, name, labels are)");
-        }
-      project_.volumes[e.key] = d;
-    }
+            return false;
+          return true;
+        },
+        "driver, external, internal, attachable, name, labels");
+  }
+
+  void parse_volumes(const YamlNode& n) {
+    parse_definitions<VolumeDef>(
+        n, "volumes", project_.volumes,
+        [](const YamlNode::Entry&, const std::string&, VolumeDef&) { return false; },
+        "driver, external, name, labels");
   }
 
   // --- a service ----------------------------------------------------------------------------

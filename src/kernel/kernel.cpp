@@ -181,12 +181,7 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
   const std::string type = request.type();
   spdlog::debug("{}: {}", on_control ? "control" : "shell", type);
   // Control requests do not make the kernel busy: they are answered while code runs.
-  if (!on_control) {
-    std::lock_guard lock(status_mutex_);
-    execution_state_ = "busy";
-    last_activity_ = iso8601_now();
-  }
-  if (!on_control) write_status_file();
+  if (!on_control) set_execution_state("busy");
   publish_status(&request, "busy");
 
   if (type == "kernel_info_request") {
@@ -237,13 +232,17 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
     spdlog::warn("{}: unsupported message type \"{}\"", on_control ? "control" : "shell", type);
   }
 
-  if (!on_control) {
+  if (!on_control) set_execution_state("idle");
+  publish_status(&request, "idle");
+}
+
+void Kernel::set_execution_state(const std::string& state) {
+  {
     std::lock_guard lock(status_mutex_);
-    execution_state_ = "idle";
+    execution_state_ = state;
     last_activity_ = iso8601_now();
   }
-  if (!on_control) write_status_file();
-  publish_status(&request, "idle");
+  write_status_file();
 }
 
 void Kernel::execute(zmq::socket_t& socket, const Message& request) {

@@ -58,6 +58,8 @@ class Kernel {
   nlohmann::json kernel_info() const;
   nlohmann::json status() const;
   void write_status_file();
+  // busy/idle with the time of this activity, into the status file too.
+  void set_execution_state(const std::string& state);
 
   KernelOptions options_;
   Signer signer_;
