@@ -79,9 +79,12 @@ TEST_CASE("cli: unknown commands and options are usage errors", "[cli]") {
 }
 
 namespace {
+// Kernel containers a bad command could have made: tests running meanwhile label theirs.
 std::size_t kernel_containers() {
   fleet::engine::Client client = fleet::test::make_client();
-  return client.list_containers({.filters = {{"label", {"dev.llmspell.fleet.kernel=true"}}}}).size();
+  auto all = client.list_containers({.filters = {{"label", {"dev.llmspell.fleet.kernel=true"}}}});
+  return static_cast<std::size_t>(std::count_if(
+      all.begin(), all.end(), [](const auto& c) { return c.labels.count(fleet::test::kSessionLabel) == 0; }));
 }
 }  // namespace
 
