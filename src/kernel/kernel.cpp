@@ -125,16 +125,6 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
 
 void Kernel::shell_loop(const std::atomic<bool>& stop) {
   while (!should_stop(stop)) {
-    if (restart_requested_.exchange(false)) {
-      auto fresh = make_interpreter(options_.language);
-      {
-        std::lock_guard swap_lock(interpreter_mutex_);
-        interpreter_.swap(fresh);
-      }
-      std::lock_guard lock(status_mutex_);
-      execution_count_ = 0;
-      spdlog::info("kernel restarted: interpreter state cleared");
-    }
     zmq::pollitem_t items[] = {{static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0},
                                {static_cast<void*>(*stdin_), 0, ZMQ_POLLIN, 0}};
     if (!wait_readable(items, 2)) continue;
@@ -146,8 +136,23 @@ void Kernel::shell_loop(const std::atomic<bool>& stop) {
       spdlog::warn("shell: dropped a message: {}", describe(*d.error));
       continue;
     }
+    // A restart answered on control applies before the next request runs, even one that
+    // arrived while this thread was waiting.
+    apply_pending_restart();
     handle(*shell_, *d.message, false);
   }
+}
+
+void Kernel::apply_pending_restart() {
+  if (!restart_requested_.exchange(false)) return;
+  auto fresh = make_interpreter(options_.language);
+  {
+    std::lock_guard swap_lock(interpreter_mutex_);
+    interpreter_.swap(fresh);
+  }
+  std::lock_guard lock(status_mutex_);
+  execution_count_ = 0;
+  spdlog::info("kernel restarted: interpreter state cleared");
 }
 
 void Kernel::control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
@@ -221,11 +226,12 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
     reply(socket, request, "interrupt_reply", {{"status", "ok"}});
   } else if (type == "shutdown_request") {
     bool restart = request.content.value("restart", false);
-    reply(socket, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
+    // Flagged before the reply: a client that acts on the reply must find the restart applied.
     if (restart)
       restart_requested_ = true;
     else
       shutdown_ = true;
+    reply(socket, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
   } else if (type == "llmspell_status_request") {
     reply(socket, request, "llmspell_status_reply", status());
   } else {

@@ -46,6 +46,7 @@ class Kernel {
 
  private:
   void shell_loop(const std::atomic<bool>& stop);
+  void apply_pending_restart();
   void control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt);
   void heartbeat_loop(const std::atomic<bool>& stop);
   bool should_stop(const std::atomic<bool>& stop) const { return stop.load() || shutdown_.load(); }

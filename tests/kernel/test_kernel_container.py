@@ -171,6 +171,54 @@ class KernelContainerTests(unittest.TestCase):
         info = client.kernel_info(reply=True, timeout=10)["content"]
         self.assertEqual(info["language_info"]["name"], "javascript")
 
+    def test_other_requests_answer_as_the_protocol_says(self):
+        client = self.client("lua")
+        execute(client, "answer_value = 42")
+        client.is_complete("for i=1,3 do")
+        self.assertEqual(client.get_shell_msg(timeout=10)["content"]["status"], "incomplete")
+        client.complete("answer_v")
+        matches = client.get_shell_msg(timeout=10)["content"]["matches"]
+        self.assertIn("answer_value", matches)
+        client.inspect("answer_value")
+        reply = client.get_shell_msg(timeout=10)["content"]
+        self.assertEqual((reply["status"], reply["found"]), ("ok", False))
+        client.history()
+        self.assertEqual(client.get_shell_msg(timeout=10)["content"]["history"], [])
+        client.comm_info()
+        self.assertEqual(client.get_shell_msg(timeout=10)["content"]["comms"], {})
+        # The fleet's activity view, over the control channel.
+        msg = client.session.msg("llmspell_status_request", {})
+        client.control_channel.send(msg)
+        status = client.get_control_msg(timeout=10)
+        self.assertEqual(status["msg_type"], "llmspell_status_reply")
+        self.assertEqual(status["content"]["execution_state"], "idle")
+        self.assertGreaterEqual(status["content"]["execution_count"], 1)
+
+    def test_interrupt_on_the_control_channel_stops_a_running_execution(self):
+        client = self.client("lua")
+        msg_id = client.execute("spin(60)")
+        time.sleep(0.5)
+        client.control_channel.send(client.session.msg("interrupt_request", {}))
+        self.assertEqual(client.get_control_msg(timeout=10)["content"]["status"], "ok")
+        reply = client.get_shell_msg(timeout=20)
+        self.assertEqual(reply["parent_header"]["msg_id"], msg_id)
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertEqual(reply["content"]["ename"], "KeyboardInterrupt")
+        self.assertEqual(execute(client, "1 + 1")[2], ["2"])  # still serving
+
+    def test_restart_clears_the_interpreter_state(self):
+        kernel = spawn("javascript", "default.toml")
+        client = connect(kernel)
+        self.addCleanup(client.stop_channels)
+        client.wait_for_ready(timeout=30)
+        execute(client, "var kept = 7")
+        self.assertEqual(execute(client, "kept")[2], ["7"])
+        client.shutdown(restart=True)
+        self.assertTrue(client.get_control_msg(timeout=10)["content"]["restart"])
+        reply, _, results, _ = execute(client, "typeof kept")
+        self.assertEqual(results, ['"undefined"'])
+        self.assertEqual(reply["execution_count"], 1)  # counting starts again
+
     def test_message_signed_with_a_wrong_key_is_ignored(self):
         good = self.client("lua")
         bad = connect(self.kernels["lua"], key="0" * 64)
