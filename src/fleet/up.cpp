@@ -44,6 +44,12 @@ void check_against_engine(ProjectContext& ctx, const compose::Selection& sel, Up
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".cpus")) + ": " + path +
                          ".cpus: " + std::to_string(*s.cpus) + " is more than the engine's " +
                          std::to_string(cpus) + " CPUs");
+    // A missing source is created as a folder (as the engine would), which only helps a writable
+    // mount: read-only, it is a typo that would hand the service an empty folder for a file.
+    for (const auto& v : s.volumes)
+      if (v.type == "bind" && v.read_only && !std::filesystem::exists(v.source))
+        throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".volumes")) + ": " + path +
+                           ".volumes: " + v.source + " does not exist (a read-only mount needs it)");
     if (s.mem_limit && *s.mem_limit < 6 * 1024 * 1024)
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".mem_limit")) + ": " + path +
                          ".mem_limit: the engine needs at least 6 MiB");

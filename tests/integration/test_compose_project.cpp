@@ -371,6 +371,15 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
   CHECK(unknown.out == "llmspell-fleet: no such service or profile: nosuch\n");
   Run scale_unknown = run_cli("-p " + s.name() + " -f " + s.file().string() + " scale nosuch 2");
   CHECK(scale_unknown.code == 2);
+  // A read-only bind of a file that is not there: refused before anything is created.
+  std::ofstream(s.file().parent_path() / "typo.yml")
+      << "services:\n  web:\n    image: llmspell-fleet-test:latest\n    volumes:\n"
+         "      - ./configs/opnai.toml:/etc/llmspell/config.toml:ro\n";
+  Run typo = run_cli("-p badcli -f " + (s.file().parent_path() / "typo.yml").string() + " up");
+  CHECK(typo.code == 2);
+  CHECK_THAT(typo.out,
+             Catch::Contains(":4: services.web.volumes: ") && Catch::Contains("opnai.toml does not exist"));
+  CHECK_FALSE(std::filesystem::exists(s.file().parent_path() / "configs"));
   Run missing = run_cli("-p nosuchproject -f /nonexistent/compose.yml up");
   CHECK(missing.code == 2);
   CHECK(count() == 0);
