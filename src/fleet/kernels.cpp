@@ -30,7 +30,11 @@ KernelRecord record_of(const engine::ContainerSummary& c, const FleetPaths& path
   r.status = c.status;
   for (const auto& p : c.ports)
     if (p.private_port == kKernelBasePort && p.public_port) r.shell_host_port = p.public_port;
-  auto file = paths.connection_dir / (r.name + ".json");
+  // Compose kernels keep theirs in the project's folder, spawned ones in the fleet's.
+  auto dir = c.labels.count(labels::kComposeWorkingDir)
+                 ? std::filesystem::path(c.labels.at(labels::kComposeWorkingDir)) / "connection-files"
+                 : paths.connection_dir;
+  auto file = dir / (r.name + ".json");
   if (std::filesystem::exists(file)) r.connection_file = file;
   return r;
 }
