@@ -44,6 +44,15 @@ nlohmann::json container_labels(const compose::Project& p, const compose::Servic
   if (is_kernel_service(s)) {
     l[labels::kKernel] = "true";
     l[labels::kKernelId] = container_name(p, s, number);
+    // What `list` shows: the language the kernel is started with, the config mounted for it.
+    std::string language = "lua";
+    if (s.command)
+      for (std::size_t i = 0; i + 1 < s.command->size(); ++i)
+        if ((*s.command)[i] == "--language") language = (*s.command)[i + 1];
+    l[labels::kLanguage] = language;
+    for (const auto& v : s.volumes)
+      if (v.target == "/etc/llmspell/config.toml")
+        l[labels::kConfig] = std::filesystem::path(v.source).filename().string();
   }
   return l;
 }

@@ -98,6 +98,8 @@ TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, 
   CHECK(l[labels::kComposeWorkingDir] == "/srv/fleet");
   CHECK(l[labels::kComposeConfigFiles] == "/srv/fleet/docker-compose.yml");
   CHECK(l[labels::kKernel] == "true");
+  CHECK(l[labels::kLanguage] == "lua");
+  CHECK(l[labels::kConfig] == "openai.toml");
   CHECK(l[labels::kManaged] == "true");
   nlohmann::json db = create_body(p, p.services.at("db"), 1, "");
   CHECK(db["Healthcheck"] == nlohmann::json({{"Test", {"CMD", "true"}},
