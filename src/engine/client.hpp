@@ -186,6 +186,8 @@ class Client {
   void exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,
                    const std::function<void()>& tick = nullptr);
   void exec_resize(const std::string& exec_id, int rows, int columns);
+  // The exit code of an exec whose output has ended (the engine records it a moment later).
+  int exec_exit_code(const std::string& exec_id);
   // create + start + inspect, collecting the output.
   ExecRunResult exec_run(const std::string& container_id, const ExecOptions& options);
 

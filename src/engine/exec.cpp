@@ -108,6 +108,17 @@ ExecInspect Client::exec_inspect(const std::string& exec_id) {
       .get<ExecInspect>();
 }
 
+int Client::exec_exit_code(const std::string& exec_id) {
+  // The output ends when the process does; the engine records the exit code a moment later.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    ExecInspect inspect = exec_inspect(exec_id);
+    if (inspect.exit_code) return *inspect.exit_code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  throw ProtocolError("exec " + exec_id +
+                      ": its output ended but the engine recorded no exit code within 2 s");
+}
+
 ExecRunResult Client::exec_run(const std::string& container_id, const ExecOptions& options) {
   std::string id = exec_create(container_id, options);
   ExecRunResult result;
@@ -115,15 +126,7 @@ ExecRunResult Client::exec_run(const std::string& container_id, const ExecOption
     (chunk.stream == StreamId::Stderr ? result.stderr_text : result.stdout_text).append(chunk.data);
     return true;
   });
-  // The stream ends when the process does; the engine records the exit code a moment later.
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    ExecInspect inspect = exec_inspect(id);
-    if (inspect.exit_code) {
-      result.exit_code = *inspect.exit_code;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  result.exit_code = exec_exit_code(id);
   return result;
 }
 

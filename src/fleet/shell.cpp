@@ -1,6 +1,5 @@
 // shell: a command, or an interactive shell, inside one container of a service.
 #include <algorithm>
-#include <thread>
 
 #include "fleet/errors.hpp"
 #include "fleet/labels.hpp"
@@ -34,13 +33,7 @@ int shell(ProjectContext& ctx, const ShellRequest& r, const engine::OutputSink& 
   } else {
     ctx.client.exec_start(exec_id, r.tty, output);
   }
-  // The engine records the exit code a moment after the output ends.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto inspect = ctx.client.exec_inspect(exec_id);
-    if (inspect.exit_code) return *inspect.exit_code;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw OperationFailed("the command in " + name + " ended but its exit code never arrived");
+  return ctx.client.exec_exit_code(exec_id);
 }
 
 }  // namespace fleet
