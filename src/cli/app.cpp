@@ -1,27 +1,57 @@
 #include "cli/app.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/progress.hpp"
+#include "util/suggest.hpp"
 
 namespace fleet::cli {
+namespace {
+
+// Global options that take a value: skipped when looking for the command word.
+bool takes_value(const std::string& option) {
+  for (const char* o : {"-H", "--host", "-f", "--file", "-p", "--project-name", "--profile", "--log-level"})
+    if (option == o) return true;
+  return false;
+}
+
+// The first word that is not a global option: the command. An unknown one is named, with the
+// nearest known command, rather than CLI11's "A subcommand is required".
+void check_command_word(int argc, char** argv, const CLI::App& app) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") return;
+    if (!arg.empty() && arg[0] == '-') {
+      if (takes_value(arg)) ++i;
+      continue;
+    }
+    std::vector<std::string> commands;
+    for (const auto* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), arg) != commands.end()) return;
+    std::string near = util::nearest(arg, commands);
+    throw UsageError("unknown command \"" + arg + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+                     " (llmspell-fleet --help lists them)");
+  }
+}
+
+}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{"llmspell-fleet: runs LLMSpell kernels as Docker containers", "llmspell-fleet"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may also follow the command: `up --profile dev`
-  GlobalOptions g;
-  app.add_option("-H,--host", g.host,
+  FleetOptions g;
+  app.add_option("-H,--host", g.docker_host,
                  "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
-  app.add_option("-f,--file", g.file, "compose file (default compose/docker-compose.yml)");
-  app.add_option("-p,--project-name", g.project,
-                 "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
+  app.add_option("-f,--file", g.compose_file, "compose file (default compose/docker-compose.yml)");
+  app.add_option("-p,--project-name", g.project_name, "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
   app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
-  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")
+  std::string log_level = "warn";
+  app.add_option("--log-level", log_level, "accepted for compatibility")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", std::string("llmspell-fleet ") + PROJECT_VERSION);
 
@@ -32,39 +62,36 @@ int run(int argc, char** argv) {
   auto* ping = app.add_subcommand("ping", "Check that the engine answers");
 
   // --- compose project
-  bool config_services = false, config_profiles = false, config_json = false;
+  ConfigOptions config_options;
+  bool config_json = false;
   auto* config = app.add_subcommand("config", "Show the resolved compose file");
-  config->add_flag("--services", config_services, "the enabled services, one per line");
-  config->add_flag("--profiles", config_profiles, "every profile the file names");
+  config->add_flag("--services", config_options.services, "the enabled services, one per line");
+  config->add_flag("--profiles", config_options.profiles, "every profile the file names");
   config->add_flag("--json", config_json);
 
-  std::vector<std::string> build_services;
-  std::string build_context, build_tag = "llmspell:latest";
-  bool build_no_cache = false;
+  BuildOptions build_options;
   auto* build = app.add_subcommand("build", "Build the services' images offline through the engine");
-  build->add_option("service", build_services, "services to build (default: every enabled one with a build)");
-  build->add_option("--context", build_context, "build this directory instead (with --tag)");
-  build->add_option("--tag,-t", build_tag, "image name for --context (default llmspell:latest)");
-  build->add_flag("--no-cache", build_no_cache);
+  build->add_option("service", build_options.services,
+                    "services to build (default: every enabled one with a build)");
+  build->add_option("--context", build_options.context, "build this directory instead (with --tag)");
+  build->add_option("--tag,-t", build_options.tag, "image name for --context (default llmspell:latest)");
+  build->add_flag("--no-cache", build_options.no_cache);
 
-  std::vector<std::string> up_names;
-  bool up_wait = false;
+  UpOptions up_options;
+  std::vector<std::string> up_scale;
   int up_timeout = 120;
   auto* up = app.add_subcommand("up", "Create and start services (NAME: a profile or a service)");
-  up->add_option("name", up_names, "profiles (as in `up dev`) or services");
-  up->add_flag("--wait", up_wait,
-               "return once every container is healthy (or running, without a healthcheck)");
+  up->add_option("name", up_options.names, "profiles (as in `up dev`) or services");
+  up->add_flag("--wait", up_options.wait, "return once every container is healthy (or running, without a healthcheck)");
   up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)");
-  std::vector<std::string> up_scale;
   up->add_option("--scale", up_scale, "SERVICE=N: that many replicas (repeatable)");
   bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
   up->add_flag("-d,--detach", up_detach, "accepted for compatibility with compose");
 
-  bool down_volumes = false;
-  std::optional<int> down_timeout;
+  DownOptions down_options;
   auto* down = app.add_subcommand("down", "Stop and remove the project's containers and networks");
-  down->add_flag("-v,--volumes", down_volumes, "also remove named volumes");
-  down->add_option("-t,--timeout", down_timeout, "seconds to wait for each container to stop");
+  down->add_flag("-v,--volumes", down_options.volumes, "also remove named volumes");
+  down->add_option("-t,--timeout", down_options.timeout, "seconds to wait for each container to stop");
 
   std::vector<std::string> scale_args;
   bool scale_wait = false;
@@ -77,82 +104,120 @@ int run(int argc, char** argv) {
   ps->add_flag("-a,--all", ps_all, "include stopped containers");
   ps->add_flag("--json", ps_json);
 
-  std::vector<std::string> log_names;
-  bool log_follow = false, log_timestamps = false;
-  std::optional<int> log_tail;
-  std::string log_since;
-  auto* logs = app.add_subcommand("logs", "Show container output, prefixed by container");
-  logs->add_option("name", log_names, "services or containers (default: all)");
-  logs->add_flag("-f,--follow", log_follow, "keep following, including containers that start later");
-  logs->add_option("-n,--tail", log_tail, "last N lines of each");
-  logs->add_option("--since", log_since, "unix time, duration (10m) or RFC 3339 time");
-  logs->add_flag("-t,--timestamps", log_timestamps);
+  auto* clean = app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
+
+  // --- any container of the fleet
+  LogsOptions logs_options;
+  auto* logs = app.add_subcommand("logs", "Show output of kernels, services or containers, prefixed by container");
+  logs->add_option("name", logs_options.names, "kernel ids, host ports, services or containers (default: all)");
+  logs->add_flag("-f,--follow", logs_options.follow, "keep following, including containers that start later");
+  logs->add_option("-n,--tail", logs_options.tail, "last N lines of each");
+  logs->add_option("--since", logs_options.since, "unix time, duration (10m) or RFC 3339 time");
+  logs->add_flag("-t,--timestamps", logs_options.timestamps);
 
   std::vector<std::string> health_names;
   bool health_json = false;
-  auto* health = app.add_subcommand("health", "Health and port checks; exit 1 when anything is not healthy");
-  health->add_option("name", health_names);
+  auto* health = app.add_subcommand(
+      "health", "Engine health, port checks and a heartbeat round trip per kernel; exit 1 when anything is not healthy");
+  health->add_option("name", health_names, "kernels, services or containers (default: all kernels and the project)");
   health->add_flag("--json", health_json);
 
   int shell_index = 1;
-  auto* shell = app.add_subcommand(
-      "shell", "A shell (or CMD) in a service's container: shell [--index N] SERVICE [CMD...]");
-  shell->add_option("--index", shell_index, "which replica (default 1)");
-  shell->prefix_command();    // everything after SERVICE belongs to CMD...
+  auto* shell = app.add_subcommand("shell", "A shell (or CMD) in a kernel's or service's container: shell [--index N] "
+                                            "KERNEL|SERVICE|CONTAINER [CMD...]");
+  shell->add_option("--index", shell_index, "which replica of a service (default 1)");
+  shell->prefix_command();    // everything after the target belongs to CMD...
   shell->fallthrough(false);  // ...so nothing after it may be taken for a global option
 
-  auto* clean =
-      app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
+  // --- kernels
+  SpawnOptions spawn_options;
+  bool spawn_json = false;
+  auto* spawn = app.add_subcommand("spawn", "Start one kernel and write its host connection file");
+  spawn->add_option("config", spawn_options.config, "a kernel config of configs/ (default default.toml)");
+  spawn->add_option("language", spawn_options.language, "lua or javascript (default lua)");
+  spawn->add_option("--memory", spawn_options.memory, "memory limit (default 512m)");
+  spawn->add_option("--cpus", spawn_options.cpus, "CPU limit (default 0.5)");
+  spawn->add_option("--name", spawn_options.name, "the kernel's id (default kernel-<8 hex digits>)");
+  spawn->add_option("--owner", spawn_options.owner, "who it is for (default: you)");
+  spawn->add_option("--image", spawn_options.image, "kernel image (default llmspell:latest)");
+  spawn->add_option("--label", spawn_options.labels, "extra KEY=VALUE label (repeatable)");
+  spawn->add_flag("--json", spawn_json);
 
-  // --- single kernels
-  SpawnArgs spawn_args;
-  auto* spawn = app.add_subcommand("spawn", "Start one kernel container and write its host connection file");
-  spawn->add_option("config", spawn_args.options.config, "config file in configs/ (default default.toml)");
-  spawn->add_option("language", spawn_args.options.language, "lua or javascript (default lua)");
-  spawn->add_option("--image", spawn_args.options.image, "kernel image (default llmspell:latest)");
-  spawn->add_option("--memory", spawn_args.memory, "memory limit (default 512m)");
-  spawn->add_option("--cpus", spawn_args.options.cpus, "CPU limit (default 0.5)");
-  spawn->add_option("--label", spawn_args.labels, "extra KEY=VALUE label (repeatable)");
-  spawn->add_flag("--json", spawn_args.json);
-
+  ListOptions list_options;
   bool list_json = false;
-  auto* list = app.add_subcommand("list", "List the kernels (spawned and compose ones)");
+  auto* list = app.add_subcommand("list", "List every kernel (spawned and compose ones)");
+  list->add_flag("-v,--verbose", list_options.verbose, "add CPU, memory, uptime and connected clients");
+  list->add_option("--owner", list_options.owner, "only this owner's kernels");
   list->add_flag("--json", list_json);
 
-  std::vector<std::string> stop_selectors;
-  int stop_timeout = 30;
-  auto* stop =
-      app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
-  stop->add_option("kernel", stop_selectors)->required();
-  stop->add_option("--timeout,-t", stop_timeout,
-                   "seconds to let a kernel finish before SIGKILL (default 30)");
+  StopOptions stop_options;
+  bool stop_json = false;
+  auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
+  stop->add_option("kernel", stop_options.names)->required();
+  stop->add_option("-t,--timeout", stop_options.timeout, "seconds to let a kernel finish before SIGKILL (default 30)");
+  stop->add_flag("--json", stop_json);
+
+  StopAllOptions stop_all_options;
+  bool stop_all_json = false;
+  auto* stop_all = app.add_subcommand("stop-all", "Stop every spawned kernel (compose kernels are left to down)");
+  stop_all->add_flag("--force", stop_all_options.force, "no grace period");
+  stop_all->add_flag("--json", stop_all_json);
+
+  bool cleanup_json = false;
+  auto* cleanup = app.add_subcommand(
+      "cleanup", "Remove exited and dead kernels, stale connection files and registry entries without a container");
+  cleanup->add_flag("--json", cleanup_json);
+
+  FindOptions find_options;
+  bool find_json = false;
+  auto* find = app.add_subcommand("find", "A healthy kernel of this template of yours, or a new one");
+  find->add_option("--language", find_options.language, "lua or javascript (default lua)");
+  find->add_option("--config", find_options.config, "a kernel config of configs/ (default default.toml)");
+  find->add_flag("--shared", find_options.shared, "anyone's kernel will do (a collaborative session)");
+  find->add_option("--owner", find_options.owner, "find for this owner (default: you)");
+  find->add_flag("--json", find_json);
+
+  bool metrics_json = false;
+  auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");
+  metrics->add_flag("--json", metrics_json);
 
   try {
+    check_command_word(argc, argv, app);
     app.parse(argc, argv);
+  } catch (const UsageError& e) {
+    std::cerr << "llmspell-fleet: " << e.what() << "\n";
+    return kExitBadInput;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);  // prints help or the parse error
     return code == 0 ? kExitOk : kExitBadInput;
   }
-  spdlog::set_level(spdlog::level::from_str(g.log_level));
 
   try {
-    if (*version) return cmd_version(g, version_json);
-    if (*ping) return cmd_ping(g);
-    if (*config) return cmd_config(g, config_services, config_profiles, config_json);
-    if (*build)
-      return build_context.empty() ? cmd_build(g, build_services, build_no_cache)
-                                   : cmd_image_build(g, build_context, build_tag, build_no_cache);
-    if (*up) return cmd_up(g, up_names, up_wait, up_timeout, up_scale);
-    if (*down) return cmd_down(g, down_volumes, down_timeout);
-    if (*scale) return cmd_scale(g, scale_args, scale_wait);
-    if (*ps) return cmd_ps(g, ps_all, ps_json);
-    if (*logs) return cmd_logs(g, log_names, log_follow, log_tail, log_since, log_timestamps);
-    if (*health) return cmd_health(g, health_names, health_json);
-    if (*shell) return cmd_shell(g, shell->remaining(), shell_index);
-    if (*clean) return cmd_clean(g);
-    if (*spawn) return cmd_spawn(g, spawn_args);
-    if (*list) return cmd_list(g, list_json);
-    if (*stop) return cmd_stop(g, stop_selectors, stop_timeout);
+    Progress progress(stderr);
+    g.progress = progress.sink();
+    Fleet fleet(g);
+    if (*version) return cmd_version(fleet, version_json);
+    if (*ping) return cmd_ping(fleet);
+    if (*config) return cmd_config(fleet, config_options, config_json);
+    if (*build) return cmd_build(fleet, build_options);
+    if (*up) {
+      up_options.wait_timeout = std::chrono::seconds(up_timeout);
+      return cmd_up(fleet, up_options, up_scale);
+    }
+    if (*down) return cmd_down(fleet, down_options);
+    if (*scale) return cmd_scale(fleet, scale_args, scale_wait);
+    if (*ps) return cmd_ps(fleet, ps_all, ps_json);
+    if (*clean) return cmd_clean(fleet);
+    if (*logs) return cmd_logs(fleet, logs_options);
+    if (*health) return cmd_health(fleet, health_names, health_json);
+    if (*shell) return cmd_shell(fleet, shell->remaining(), shell_index);
+    if (*spawn) return cmd_spawn(fleet, spawn_options, spawn_json);
+    if (*list) return cmd_list(fleet, list_options, list_json);
+    if (*stop) return cmd_stop(fleet, stop_options, stop_json);
+    if (*stop_all) return cmd_stop_all(fleet, stop_all_options, stop_all_json);
+    if (*cleanup) return cmd_cleanup(fleet, cleanup_json);
+    if (*find) return cmd_find(fleet, find_options, find_json);
+    if (*metrics) return cmd_metrics(fleet, metrics_json);
     return kExitBadInput;
   } catch (...) {
     ExitStatus status = exit_status_for_current_exception();

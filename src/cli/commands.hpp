@@ -1,4 +1,5 @@
-// The command handlers: each parses nothing (CLI11 did), calls one fleet operation and renders.
+// The command handlers: each takes what CLI11 parsed, calls one fleet operation through the door and
+// renders its result. No decisions are made here.
 #pragma once
 
 #include <map>
@@ -6,50 +7,35 @@
 #include <string>
 #include <vector>
 
-#include "engine/client.hpp"
-#include "fleet/kernels.hpp"
+#include "fleet/fleet.hpp"
 
 namespace fleet::cli {
 
-struct GlobalOptions {
-  std::string host;  // -H: overrides DOCKER_HOST
-  std::string log_level = "warn";
-  std::string file = "compose/docker-compose.yml";  // -f
-  std::string project;                              // -p
-  std::vector<std::string> profiles;                // --profile
-};
-
-engine::Client make_client(const GlobalOptions& g);
-
 // engine
-int cmd_version(const GlobalOptions& g, bool json);
-int cmd_ping(const GlobalOptions& g);
+int cmd_version(Fleet& fleet, bool json);
+int cmd_ping(Fleet& fleet);
 
-// single kernels
-struct SpawnArgs {
-  fleet::SpawnOptions options;
-  std::string memory = "512m";
-  std::vector<std::string> labels;
-  bool json = false;
-};
-int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag,
-                    bool no_cache);
-int cmd_spawn(const GlobalOptions& g, SpawnArgs& a);
-int cmd_list(const GlobalOptions& g, bool json);
-int cmd_stop(const GlobalOptions& g, const std::vector<std::string>& selectors, int timeout);
+// compose project (the docker-fleet commands)
+int cmd_config(Fleet& fleet, const ConfigOptions& options, bool json);
+int cmd_build(Fleet& fleet, const BuildOptions& options);
+int cmd_up(Fleet& fleet, UpOptions options, const std::vector<std::string>& scale);
+int cmd_scale(Fleet& fleet, const std::vector<std::string>& args, bool wait);
+int cmd_down(Fleet& fleet, const DownOptions& options);
+int cmd_ps(Fleet& fleet, bool all, bool json);
+int cmd_clean(Fleet& fleet);
 
-// compose project
-int cmd_config(const GlobalOptions& g, bool services, bool profiles, bool json);
-int cmd_build(const GlobalOptions& g, const std::vector<std::string>& services, bool no_cache);
-int cmd_up(const GlobalOptions& g, const std::vector<std::string>& names, bool wait, int timeout,
-           const std::vector<std::string>& scale);
-int cmd_down(const GlobalOptions& g, bool volumes, std::optional<int> timeout);
-int cmd_scale(const GlobalOptions& g, const std::vector<std::string>& args, bool wait);
-int cmd_ps(const GlobalOptions& g, bool all, bool json);
-int cmd_logs(const GlobalOptions& g, const std::vector<std::string>& names, bool follow,
-             std::optional<int> tail, const std::string& since, bool timestamps);
-int cmd_health(const GlobalOptions& g, const std::vector<std::string>& names, bool json);
-int cmd_shell(const GlobalOptions& g, std::vector<std::string> args, int index);
-int cmd_clean(const GlobalOptions& g);
+// any container: kernels, services, containers
+int cmd_health(Fleet& fleet, const std::vector<std::string>& names, bool json);
+int cmd_logs(Fleet& fleet, const LogsOptions& options);
+int cmd_shell(Fleet& fleet, std::vector<std::string> args, int index);
+
+// kernels
+int cmd_spawn(Fleet& fleet, const SpawnOptions& options, bool json);
+int cmd_list(Fleet& fleet, const ListOptions& options, bool json);
+int cmd_stop(Fleet& fleet, const StopOptions& options, bool json);
+int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json);
+int cmd_cleanup(Fleet& fleet, bool json);
+int cmd_find(Fleet& fleet, const FindOptions& options, bool json);
+int cmd_metrics(Fleet& fleet, bool json);
 
 }  // namespace fleet::cli

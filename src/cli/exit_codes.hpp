@@ -1,7 +1,6 @@
 // The one place where errors become exit codes and one-line messages.
 #pragma once
 
-#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -11,7 +10,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;   // the engine or an operation failed
 inline constexpr int kExitBadInput = 2;  // the user's input was wrong; nothing was changed
 
-// Thrown by commands for input they refuse.
+// Thrown by commands for input they refuse before reaching the fleet (argument shapes).
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };

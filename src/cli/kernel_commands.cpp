@@ -1,112 +1,162 @@
-// Engine and single-kernel commands: version, ping, build --context, spawn, list, stop.
+// Engine and kernel commands: version, ping, spawn, list, stop, stop-all, cleanup, find, metrics.
 #include <cstdio>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
-#include "fleet/image_build.hpp"
-#include "util/units.hpp"
+#include "cli/render.hpp"
 
 namespace fleet::cli {
-
-engine::Client make_client(const GlobalOptions& g) {
-  return g.host.empty() ? engine::Client::from_environment()
-                        : engine::Client(engine::Endpoint::parse(g.host));
-}
-
-int cmd_version(const GlobalOptions& g, bool json) {
-  engine::Client client = make_client(g);
-  engine::VersionInfo v = client.version();
-  if (json) {
-    std::cout << nlohmann::json{{"client",
-                                 {{"version", PROJECT_VERSION}, {"api_version", client.api_version().str()}}},
-                                {"engine", v.raw}}
-                     .dump(2)
-              << "\n";
-    return kExitOk;
-  }
-  std::cout << "llmspell-fleet " << PROJECT_VERSION << "\n"
-            << "engine:        Docker " << v.version << " (" << v.os << "/" << v.arch << ")\n"
-            << "endpoint:      " << client.endpoint().address << "\n"
-            << "engine API:    " << v.api_version << " (minimum " << v.min_api_version << ")\n"
-            << "API in use:    " << client.api_version().str() << "\n";
-  return kExitOk;
-}
-
-int cmd_ping(const GlobalOptions& g) {
-  engine::Client client = make_client(g);
-  engine::PingResult pong = client.ping();
-  std::cout << "OK " << client.endpoint().address << " (API " << pong.api_version << ")\n";
-  return kExitOk;
-}
-
-int cmd_image_build(const GlobalOptions& g, const std::string& context, const std::string& tag,
-                    bool no_cache) {
-  engine::Client client = make_client(g);
-  fleet::ImageBuildOptions o{context, tag, no_cache};
-  std::string id = fleet::build_image(client, o, [](std::string_view line) { std::cout << line << "\n"; });
-  std::cout << "built " << tag << " (" << id << ")\n";
-  return kExitOk;
-}
-
 namespace {
-nlohmann::json kernel_json(const fleet::KernelRecord& k) {
-  return {{"kernel_id", k.kernel_id},
-          {"container", k.name},
-          {"container_id", k.container_id},
-          {"language", k.language},
-          {"config", k.config},
-          {"state", k.state},
-          {"status", k.status},
-          {"shell_port", k.shell_host_port},
-          {"connection_file", k.connection_file.string()}};
+
+nlohmann::json rows_json(const std::vector<KernelRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& k : rows) out.push_back(k.to_json());
+  return out;
 }
+
+std::string percent(std::optional<double> value) {
+  if (!value) return "-";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.1f%%", *value);
+  return buf;
+}
+
+std::string port_text(int port) {
+  return port ? std::to_string(port) : "-";
+}
+
+void print_connect_hint(const KernelRow& k) {
+  if (!k.connection_file.empty()) std::cout << "connect: jupyter console --existing " << k.connection_file << "\n";
+}
+
 }  // namespace
 
-int cmd_spawn(const GlobalOptions& g, SpawnArgs& a) {
-  auto bytes = util::parse_size(a.memory);
-  if (!bytes) throw UsageError("--memory \"" + a.memory + "\" is not a size (e.g. 512m, 2g)");
-  a.options.memory_bytes = *bytes;
-  for (const auto& l : a.labels) {
-    auto eq = l.find('=');
-    if (eq == std::string::npos || eq == 0) throw UsageError("--label \"" + l + "\" is not KEY=VALUE");
-    a.options.extra_labels[l.substr(0, eq)] = l.substr(eq + 1);
-  }
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  fleet::KernelRecord k = kernels.spawn(a.options);
-  if (a.json) {
-    std::cout << kernel_json(k).dump(2) << "\n";
-  } else {
-    std::cout << k.kernel_id << " (" << k.language << ", " << k.config
-              << ") serving on 127.0.0.1:" << k.shell_host_port << "\nconnect: jupyter console --existing "
-              << k.connection_file.string() << "\n";
-  }
-  return kExitOk;
-}
-
-int cmd_list(const GlobalOptions& g, bool json) {
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  auto all = kernels.list();
+int cmd_version(Fleet& fleet, bool json) {
+  VersionReport v = fleet.version();
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& k : all) out.push_back(kernel_json(k));
-    std::cout << out.dump(2) << "\n";
+    std::cout << v.to_json().dump(2) << "\n";
     return kExitOk;
   }
-  std::printf("%-32s %-11s %-14s %-10s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "STATE", "PORT",
-              "CONNECTION FILE");
-  for (const auto& k : all)
-    std::printf("%-32s %-11s %-14s %-10s %-6d %s\n", k.kernel_id.c_str(), k.language.c_str(),
-                k.config.c_str(), k.state.c_str(), k.shell_host_port, k.connection_file.string().c_str());
+  std::cout << "llmspell-fleet " << v.fleet_version << "\n"
+            << "engine:        Docker " << v.engine_version << " (" << v.os << "/" << v.arch << ")\n"
+            << "endpoint:      " << v.endpoint << "\n"
+            << "engine API:    " << v.engine_api << " (minimum " << v.engine_min_api << ")\n"
+            << "API in use:    " << v.api_in_use << "\n";
   return kExitOk;
 }
 
-int cmd_stop(const GlobalOptions& g, const std::vector<std::string>& selectors, int timeout) {
-  engine::Client client = make_client(g);
-  fleet::KernelService kernels(client, fleet::FleetPaths::defaults());
-  for (const auto& s : selectors) std::cout << "stopped " << kernels.stop(s, timeout).kernel_id << "\n";
+int cmd_ping(Fleet& fleet) {
+  PingReport pong = fleet.ping();
+  std::cout << "OK " << pong.endpoint << " (API " << pong.api_version << ")\n";
+  return kExitOk;
+}
+
+int cmd_spawn(Fleet& fleet, const SpawnOptions& options, bool json) {
+  KernelRow k = fleet.spawn(options);
+  if (json) {
+    std::cout << k.to_json().dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << k.kernel_id << " (" << k.language << ", " << k.config << ", owner " << k.owner
+            << ") serving on 127.0.0.1:" << k.shell_port << "\n";
+  print_connect_hint(k);
+  return kExitOk;
+}
+
+int cmd_list(Fleet& fleet, const ListOptions& options, bool json) {
+  auto rows = fleet.list(options);
+  if (json) {
+    std::cout << rows_json(rows).dump(2) << "\n";
+    return kExitOk;
+  }
+  if (options.verbose) {
+    std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %-7s %-17s %-8s %s\n", "KERNEL", "LANGUAGE", "CONFIG",
+                "OWNER", "STATE", "HEALTH", "PORT", "CPU", "MEMORY", "UPTIME", "CLIENTS");
+    for (const auto& k : rows) {
+      std::string memory = k.memory_used ? human_bytes(*k.memory_used) + " / " + human_bytes(k.memory_limit.value_or(0))
+                                          : std::string("-");
+      std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %-7s %-17s %-8s %s\n", k.kernel_id.c_str(),
+                  k.language.c_str(), k.config.c_str(), k.owner.c_str(), k.state_text().c_str(), k.health.c_str(),
+                  port_text(k.shell_port).c_str(), percent(k.cpu_percent).c_str(), memory.c_str(),
+                  human_duration(k.uptime_seconds.value_or(-1)).c_str(),
+                  k.clients ? std::to_string(*k.clients).c_str() : "-");
+    }
+    return kExitOk;
+  }
+  std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE",
+              "HEALTH", "PORT", "CONNECTION FILE");
+  for (const auto& k : rows)
+    std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %s\n", k.kernel_id.c_str(), k.language.c_str(),
+                k.config.c_str(), k.owner.c_str(), k.state_text().c_str(), k.health.c_str(),
+                port_text(k.shell_port).c_str(), k.connection_file.empty() ? "-" : k.connection_file.c_str());
+  return kExitOk;
+}
+
+int cmd_stop(Fleet& fleet, const StopOptions& options, bool json) {
+  auto rows = fleet.stop(options);
+  if (json)
+    std::cout << rows_json(rows).dump(2) << "\n";
+  else
+    for (const auto& k : rows) std::cout << "stopped " << k.kernel_id << "\n";
+  return kExitOk;
+}
+
+int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json) {
+  auto rows = fleet.stop_all(options);
+  if (json)
+    std::cout << rows_json(rows).dump(2) << "\n";
+  else if (rows.empty())
+    std::cerr << "no spawned kernels\n";
+  else
+    for (const auto& k : rows) std::cout << "stopped " << k.kernel_id << "\n";
+  return kExitOk;
+}
+
+int cmd_cleanup(Fleet& fleet, bool json) {
+  CleanupReport r = fleet.cleanup();
+  if (json) {
+    std::cout << r.to_json().dump(2) << "\n";
+    return kExitOk;
+  }
+  for (const auto& k : r.removed) std::cout << "removed " << k << "\n";
+  for (const auto& f : r.connection_files) std::cout << "removed stale connection file " << f << "\n";
+  std::cerr << r.removed.size() << " dead kernel(s), " << r.connection_files.size() << " stale connection file(s), "
+            << r.registry_entries_dropped << " registry entrie(s) without a container\n";
+  return kExitOk;
+}
+
+int cmd_find(Fleet& fleet, const FindOptions& options, bool json) {
+  FindReport r = fleet.find(options);
+  if (json) {
+    std::cout << r.to_json().dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << (r.created ? "spawned " : "found ") << r.kernel.kernel_id << " (" << r.kernel.language << ", "
+            << r.kernel.config << ", owner " << r.kernel.owner << ") on 127.0.0.1:" << r.kernel.shell_port << "\n";
+  print_connect_hint(r.kernel);
+  return kExitOk;
+}
+
+int cmd_metrics(Fleet& fleet, bool json) {
+  MetricsReport r = fleet.metrics();
+  if (json) {
+    std::cout << r.to_json().dump(2) << "\n";
+    return kExitOk;
+  }
+  std::string states;
+  int total = 0;
+  for (const auto& [state, count] : r.kernels_by_state) {
+    states += (states.empty() ? "" : ", ") + std::to_string(count) + " " + state;
+    total += count;
+  }
+  std::printf("kernels: %d%s\n\n", total, states.empty() ? "" : (" (" + states + ")").c_str());
+  std::printf("%-30s %-8s %-8s %-20s %s\n", "KERNEL", "STATE", "CPU", "MEMORY", "MEMORY%");
+  for (const auto& k : r.kernels)
+    std::printf("%-30s %-8s %-8s %-20s %.1f%%\n", k.kernel_id.c_str(), k.state.c_str(), percent(k.cpu_percent).c_str(),
+                (human_bytes(k.memory_used) + " / " + human_bytes(k.memory_limit)).c_str(), k.memory_percent);
+  std::printf("%-30s %-8s %-8s %s\n", "TOTAL", "", percent(r.total_cpu_percent).c_str(),
+              (human_bytes(r.total_memory_used) + " / " + human_bytes(r.total_memory_limit)).c_str());
   return kExitOk;
 }
 

@@ -8,6 +8,14 @@ Progress::Progress(std::FILE* out) : out_(out), tty_(::isatty(::fileno(out)) == 
 
 void Progress::operator()(const ProgressEvent& e) {
   std::lock_guard lock(mu_);
+  if (e.kind == ProgressEvent::Kind::Warning) {
+    // Warnings are never redrawn over: one line each, above the progress.
+    if (tty_ && drawn_) std::fprintf(out_, "\x1b[%zuA\x1b[J", drawn_), drawn_ = 0;
+    std::fprintf(out_, "warning: %s: %s\n", e.object.c_str(), e.status.c_str());
+    if (tty_) redraw();
+    std::fflush(out_);
+    return;
+  }
   if (!tty_) {
     // Build chatter is for terminals; plain output keeps the state changes.
     if (e.kind != ProgressEvent::Kind::Working || e.status.find(' ') == std::string::npos ||

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "fleet/project.hpp"
+#include "fleet/rows.hpp"
 
 namespace fleet::cli {
 

@@ -1,6 +1,6 @@
 #include "compose/model.hpp"
 
-#include <openssl/sha.h>
+#include "util/sha256.hpp"
 
 #include <set>
 
@@ -95,16 +95,7 @@ nlohmann::json to_json(const Project& p) {
 std::string config_hash(const Service& service) {
   nlohmann::json j = to_json(service);
   for (const char* key : {"build", "scale", "depends_on", "profiles"}) j.erase(key);
-  std::string text = j.dump();  // nlohmann's object keys are sorted: the dump is canonical
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+  return util::sha256_hex(j.dump());  // nlohmann's object keys are sorted: the dump is canonical
 }
 
 }  // namespace fleet::compose

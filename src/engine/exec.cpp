@@ -9,6 +9,8 @@
 #include <cstring>
 #include <thread>
 
+#include "util/poll.hpp"
+
 namespace fleet::engine {
 
 std::string Client::exec_create(const std::string& container_id, const ExecOptions& options) {
@@ -110,13 +112,16 @@ ExecInspect Client::exec_inspect(const std::string& exec_id) {
 
 int Client::exec_exit_code(const std::string& exec_id) {
   // The output ends when the process does; the engine records the exit code a moment later.
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    ExecInspect inspect = exec_inspect(exec_id);
-    if (inspect.exit_code) return *inspect.exit_code;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  throw ProtocolError("exec " + exec_id +
-                      ": its output ended but the engine recorded no exit code within 2 s");
+  std::optional<int> code;
+  util::poll_until(
+      [&] {
+        code = exec_inspect(exec_id).exit_code;
+        return code.has_value();
+      },
+      {.timeout = std::chrono::seconds(2), .interval = std::chrono::milliseconds(20)});
+  if (!code)
+    throw ProtocolError("exec " + exec_id + ": its output ended but the engine recorded no exit code within 2 s");
+  return *code;
 }
 
 ExecRunResult Client::exec_run(const std::string& container_id, const ExecOptions& options) {

@@ -1,7 +1,7 @@
 #include "fleet/connection_files.hpp"
 
-#include <unistd.h>
-
+#include "fleet/container_spec.hpp"
+#include "fleet/labels.hpp"
 #include "util/atomic_file.hpp"
 #include "util/tar.hpp"
 
@@ -19,7 +19,7 @@ std::string container_env(const engine::ContainerInspect& container, const std::
   return fallback;
 }
 
-nlohmann::json read_kernel_connection_file(engine::Client& client,
+nlohmann::json read_kernel_connection_file(engine::Api& client,
                                            const engine::ContainerInspect& container) {
   std::string path = container_env(container, "LLMSPELL_CONNECTION_FILE", kDefaultKernelConnectionFile);
   engine::ArchiveResult archive = client.get_archive(container.id, path);
@@ -50,17 +50,15 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container,
   return host;
 }
 
-std::filesystem::path write_host_connection_file(engine::Client& client,
-                                                 const engine::ContainerInspect& container,
-                                                 const std::filesystem::path& dir, int share_gid) {
+std::filesystem::path write_host_connection_file(engine::Api& client, const engine::ContainerInspect& container,
+                                                 const FleetHome& home) {
   nlohmann::json host = to_host_connection(read_kernel_connection_file(client, container), container);
-  std::filesystem::create_directories(dir);
-  auto path = dir / (container.name + ".json");
-  util::write_file_atomically(path, host.dump(2) + "\n", share_gid >= 0 ? 0640 : 0600);
-  if (share_gid >= 0 && ::geteuid() == 0 &&
-      ::chown(path.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(share_gid)) != 0) {
-    // Not fatal: the registry then cannot serve this file; the host user still can.
-  }
+  auto id = container.labels.find(labels::kKernelId);
+  const std::string kernel_id = id == container.labels.end() ? container.name : id->second;
+  check_plain_name("kernel id", kernel_id);
+  home.prepare();
+  auto path = home.connection_file(kernel_id);
+  util::write_file_atomically(path, host.dump(2) + "\n", 0600);
   return path;
 }
 

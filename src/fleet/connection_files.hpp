@@ -8,7 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/client.hpp"
+#include "engine/api.hpp"
+#include "fleet/home.hpp"
 
 namespace fleet {
 
@@ -21,17 +22,15 @@ std::string container_env(const engine::ContainerInspect& container, const std::
 
 // The kernel's own connection file, read out of the container. Throws engine::NotFoundError
 // while the kernel has not written it yet.
-nlohmann::json read_kernel_connection_file(engine::Client& client, const engine::ContainerInspect& container);
+nlohmann::json read_kernel_connection_file(engine::Api& client, const engine::ContainerInspect& container);
 
 // The same file with each *_port replaced by its published host port and ip set to the host
 // address they are published on. Throws std::runtime_error naming a port that is not published.
 nlohmann::json to_host_connection(const nlohmann::json& in_container,
                                   const engine::ContainerInspect& container);
 
-// Writes <dir>/<container name>.json and returns its path. Mode 0600 (it holds the key), or 0640
-// with group `share_gid` when a reader of that group must see it (the fleet registry, uid 1000).
-std::filesystem::path write_host_connection_file(engine::Client& client,
-                                                 const engine::ContainerInspect& container,
-                                                 const std::filesystem::path& dir, int share_gid = -1);
+// Writes the fleet home's <kernel id>.json, mode 0600 (it holds the kernel's key), and returns its path.
+std::filesystem::path write_host_connection_file(engine::Api& client, const engine::ContainerInspect& container,
+                                                 const FleetHome& home);
 
 }  // namespace fleet

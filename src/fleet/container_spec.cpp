@@ -1,5 +1,6 @@
 #include "fleet/container_spec.hpp"
 
+#include "fleet/errors.hpp"
 #include "fleet/labels.hpp"
 
 namespace fleet {
@@ -23,36 +24,70 @@ bool is_kernel_service(const compose::Service& s) {
   return it != s.extensions.end() && it->is_object() && it->value("kernel", false);
 }
 
+std::string kernel_language(const compose::Service& s) {
+  std::string language = "lua";
+  if (s.command)
+    for (std::size_t i = 0; i + 1 < s.command->size(); ++i)
+      if ((*s.command)[i] == "--language") language = (*s.command)[i + 1];
+  return language == "js" ? "javascript" : language;
+}
+
+std::string kernel_config(const compose::Service& s) {
+  for (const auto& v : s.volumes)
+    if (v.target == kKernelConfigPath) return std::filesystem::path(v.source).filename().string();
+  return "";
+}
+
+compose::Healthcheck kernel_healthcheck() {
+  return {.test = {"CMD", "/usr/local/bin/llmspell-kernel", "probe"},
+          .interval_ns = 5'000'000'000,
+          .timeout_ns = 3'000'000'000,
+          .start_period_ns = 5'000'000'000,
+          .retries = 3};
+}
+
+void check_plain_name(const std::string& what, const std::string& name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+      name.find('\\') != std::string::npos || name.find('\0') != std::string::npos)
+    throw InvalidInput(what + " \"" + name + "\" must be a plain file name (no path separators, not \"..\")");
+}
+
 std::string container_name(const compose::Project& p, const compose::Service& s, int number) {
   if (!s.container_name.empty()) return s.container_name;
   return p.name + "-" + s.name + "-" + std::to_string(number);
 }
 
-nlohmann::json container_labels(const compose::Project& p, const compose::Service& s, int number,
+std::string container_name(const compose::Project& p, const compose::Service& s, const ReplicaIdentity& who) {
+  return who.spawned() ? "llmspell-" + who.kernel_id : container_name(p, s, who.number);
+}
+
+nlohmann::json container_labels(const compose::Project& p, const compose::Service& s, const ReplicaIdentity& who,
                                 const std::string& image_id) {
   nlohmann::json l = s.labels;
-  l[labels::kComposeProject] = p.name;
-  l[labels::kComposeService] = s.name;
-  l[labels::kComposeNumber] = std::to_string(number);
-  l[labels::kComposeOneoff] = "False";
-  l[labels::kComposeConfigHash] = compose::config_hash(s);
-  l[labels::kComposeWorkingDir] = p.working_dir.string();
-  l[labels::kComposeConfigFiles] = p.file.string();
-  l[labels::kComposeVersion] = labels::kComposeVersionValue;
-  l[labels::kComposeImage] = image_id;
+  for (const auto& [key, value] : who.labels) l[key] = value;
   l[labels::kManaged] = "true";
+  if (who.spawned()) {
+    l[labels::kOrigin] = "spawned";
+    l[labels::kTemplate] = compose::config_hash(s);
+  } else {
+    l[labels::kOrigin] = "compose";
+    l[labels::kComposeProject] = p.name;
+    l[labels::kComposeService] = s.name;
+    l[labels::kComposeNumber] = std::to_string(who.number);
+    l[labels::kComposeOneoff] = "False";
+    l[labels::kComposeConfigHash] = compose::config_hash(s);
+    l[labels::kComposeWorkingDir] = p.working_dir.string();
+    l[labels::kComposeConfigFiles] = p.file.string();
+    l[labels::kComposeVersion] = labels::kComposeVersionValue;
+    l[labels::kComposeImage] = image_id;
+  }
   if (is_kernel_service(s)) {
     l[labels::kKernel] = "true";
-    l[labels::kKernelId] = container_name(p, s, number);
+    l[labels::kKernelId] = who.spawned() ? who.kernel_id : container_name(p, s, who.number);
     // What `list` shows: the language the kernel is started with, the config mounted for it.
-    std::string language = "lua";
-    if (s.command)
-      for (std::size_t i = 0; i + 1 < s.command->size(); ++i)
-        if ((*s.command)[i] == "--language") language = (*s.command)[i + 1];
-    l[labels::kLanguage] = language;
-    for (const auto& v : s.volumes)
-      if (v.target == "/etc/llmspell/config.toml")
-        l[labels::kConfig] = std::filesystem::path(v.source).filename().string();
+    l[labels::kLanguage] = kernel_language(s);
+    l[labels::kConfig] = kernel_config(s);
+    l[labels::kOwner] = who.owner;
   }
   return l;
 }
@@ -67,9 +102,10 @@ std::vector<std::string> extra_networks(const compose::Project& p, const compose
   return out;
 }
 
-nlohmann::json create_body(const compose::Project& p, const compose::Service& s, int number,
+nlohmann::json create_body(const compose::Project& p, const compose::Service& s, const ReplicaIdentity& who,
                            const std::string& image_id) {
-  nlohmann::json body = {{"Image", s.image}, {"Labels", container_labels(p, s, number, image_id)}};
+  nlohmann::json labels = container_labels(p, s, who, image_id);
+  nlohmann::json body = {{"Image", s.image}, {"Labels", labels}};
   if (s.command) body["Cmd"] = *s.command;
   if (s.entrypoint) body["Entrypoint"] = *s.entrypoint;
   if (!s.user.empty()) body["User"] = s.user;
@@ -78,14 +114,22 @@ nlohmann::json create_body(const compose::Project& p, const compose::Service& s,
   if (s.stop_grace_period_ns) body["StopTimeout"] = *s.stop_grace_period_ns / 1'000'000'000;
   nlohmann::json env = nlohmann::json::array();
   for (const auto& [k, v] : s.environment) env.push_back(k + "=" + v);
+  // The kernel names itself as the fleet knows it (kernel_info, its logs).
+  if (labels.contains(labels::kKernelId) && !s.environment.count("KERNEL_ID"))
+    env.push_back("KERNEL_ID=" + labels[labels::kKernelId].get<std::string>());
   if (!env.empty()) body["Env"] = env;
 
   nlohmann::json exposed = nlohmann::json::object(), bindings = nlohmann::json::object();
-  for (const auto& port : s.ports) {
+  for (std::size_t i = 0; i < s.ports.size(); ++i) {
+    const auto& port = s.ports[i];
     std::string key = port_key(port.container_port, port.protocol);
     exposed[key] = nlohmann::json::object();
-    bindings[key].push_back({{"HostIp", port.host_ip},
-                             {"HostPort", port.host_port ? std::to_string(port.host_port) : std::string()}});
+    // A spawned kernel's ports are a block the fleet chose for it; otherwise the file's, or the
+    // engine's pick ("").
+    int host_port = port.host_port;
+    if (!host_port && who.host_port) host_port = who.host_port + static_cast<int>(i);
+    bindings[key].push_back(
+        {{"HostIp", port.host_ip}, {"HostPort", host_port ? std::to_string(host_port) : std::string()}});
   }
   for (const auto& e : s.expose) exposed[e] = nlohmann::json::object();
   if (!exposed.empty()) body["ExposedPorts"] = exposed;

@@ -1,30 +1,18 @@
-// down: every container of the project (whatever its profile, paused ones included), then its
-// networks, and with -v its named volumes.
+// down: every container of the project (whatever its profile, paused ones included) retired through
+// one plan, then its networks, and with -v its named volumes.
 #include "fleet/errors.hpp"
+#include "fleet/executor.hpp"
 #include "fleet/labels.hpp"
-#include "fleet/project.hpp"
-#include "fleet/retire.hpp"
-#include "util/parallel.hpp"
+#include "fleet/operations.hpp"
 
 namespace fleet {
 
-DownResult down(ProjectContext& ctx, const DownOptions& options) {
-  DownResult result;
-  const auto& p = ctx.project;
-  std::vector<std::function<void()>> tasks;
-  std::mutex mu;
-  for (const auto& c : project_containers(ctx.client, p.name)) {
-    tasks.push_back([&, c] {
-      const std::string object = "Container " + c.name();
-      ctx.progress({object, "Stopping", ProgressEvent::Kind::Working});
-      retire_container(ctx.client, c.id, c.state, options.timeout);
-      std::filesystem::remove(connection_dir(p) / (c.name() + ".json"));
-      std::lock_guard lock(mu);
-      ++result.containers;
-      ctx.progress({object, "Removed", ProgressEvent::Kind::Done});
-    });
-  }
-  util::run_parallel(tasks, ctx.parallel);
+DownReport down(Context& ctx, const compose::Project& p, const DownOptions& options) {
+  DownReport result;
+  Observed observed = observe_project(ctx.client, p.name);
+  for (const auto& foreign : observed.foreign) ctx.warn("Container", "left alone: " + foreign);
+  Executor(ctx, p).run(plan_retire(observed.containers, "down", options.timeout));
+  result.containers = static_cast<int>(observed.containers.size());
 
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + p.name}}};
   for (const auto& n : ctx.client.list_networks(mine)) {
@@ -43,7 +31,7 @@ DownResult down(ProjectContext& ctx, const DownOptions& options) {
       ++result.volumes;
       ctx.progress({"Volume " + v.name, "Removed", ProgressEvent::Kind::Done});
     }
-  refresh_registry(ctx.client, p);
+  refresh_registry(ctx);
   return result;
 }
 

@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "fleet/connection_files.hpp"
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
@@ -15,11 +13,10 @@
 #include "fleet/labels.hpp"
 #include "fleet/retire.hpp"
 #include "util/parallel.hpp"
+#include "util/poll.hpp"
 
 namespace fleet {
 namespace {
-
-constexpr int kRegistryGid = 1000;  // the registry container's group reads the connection files
 
 bool port_race(const engine::EngineError& e) {
   const auto& m = e.daemon_message();
@@ -49,21 +46,25 @@ void prepare_bind_sources(const compose::Service& s) {
 
 }  // namespace
 
-Executor::Executor(ProjectContext& ctx) : ctx_(ctx) {}
+Executor::Executor(Context& ctx, const compose::Project& project) : ctx_(ctx), project_(project) {}
 
 void Executor::report(const std::string& object, const std::string& status, ProgressEvent::Kind kind) {
   std::lock_guard lock(progress_mutex_);
   ctx_.progress({object, status, kind});
 }
 
-void Executor::run(const Plan& plan, const compose::Selection& selection, const UpRequest& request) {
-  request_ = request;
+void Executor::run(const Plan& plan, const ExecutionInput& input) {
+  input_ = input;
   for (const auto& step : plan.setup) run_setup(step);
-  for (const auto& name : selection.targeted) prepare_bind_sources(ctx_.project.services.at(name));
-  std::filesystem::create_directories(connection_dir(ctx_.project));
+  for (const auto& level : plan.levels)
+    for (const auto& service : level)
+      if (auto it = project_.services.find(service); it != project_.services.end())
+        prepare_bind_sources(it->second);
+  ctx_.home.prepare();
 
   for (const auto& level : plan.levels) {
-    for (const auto& service : level) wait_for_dependencies(service, selection);
+    if (input_.selection)
+      for (const auto& service : level) wait_for_dependencies(service);
     // Removals first: a rename may need the name a removed container held.
     std::vector<std::function<void()>> removals, others;
     for (const auto& service : level) {
@@ -80,7 +81,7 @@ void Executor::run(const Plan& plan, const compose::Selection& selection, const 
 }
 
 void Executor::run_setup(const Step& step) {
-  const auto& p = ctx_.project;
+  const auto& p = project_;
   if (step.action == Step::Action::CreateNetwork) {
     std::string key;
     for (const auto& [k, n] : p.networks)
@@ -119,19 +120,24 @@ void Executor::run_setup(const Step& step) {
 }
 
 void Executor::run_step(const Step& step) {
-  const compose::Service& s = ctx_.project.services.at(step.service);
   const std::string object = "Container " + step.target;
+  auto service = [&]() -> const compose::Service& {
+    auto it = project_.services.find(step.service);
+    if (it == project_.services.end())
+      throw OperationFailed("plan step \"" + step.str() + "\" names no service of " + project_.name);
+    return it->second;
+  };
   try {
     switch (step.action) {
       case Step::Action::CreateContainer: {
         report(object, "Creating");
-        std::string id = create(s, step.number, step.target);
+        std::string id = create(service(), step, step.target);
         report(object, "Created");
-        start(s, id, step.target);
+        start(service(), step, id);
         break;
       }
       case Step::Action::StartContainer:
-        start(s, step.container_id, step.target);
+        start(service(), step, step.container_id);
         break;
       case Step::Action::RenameContainer:
         ctx_.client.rename_container(step.container_id, step.target);
@@ -141,17 +147,25 @@ void Executor::run_step(const Step& step) {
         // The new container exists before the old one goes.
         report(object, "Recreating");
         std::string temp = step.container_id.substr(0, 12) + "_" + step.target;
-        std::string id = create(s, step.number, temp);
-        stop_and_remove(step, s);
+        std::string id = create(service(), step, temp);
+        retire(step);
         ctx_.client.rename_container(id, step.target);
         report(object, "Recreated");
-        start(s, id, step.target);
+        start(service(), step, id);
         break;
       }
+      case Step::Action::PauseContainer:
+        ctx_.client.pause_container(step.container_id);
+        report(object, "Paused", ProgressEvent::Kind::Done);
+        break;
+      case Step::Action::UnpauseContainer:
+        ctx_.client.unpause_container(step.container_id);
+        report(object, "Unpaused", ProgressEvent::Kind::Done);
+        break;
       case Step::Action::RemoveContainer:
         report(object, "Stopping");
-        stop_and_remove(step, s);
-        std::filesystem::remove(connection_dir(ctx_.project) / (step.target + ".json"));
+        retire(step);
+        if (!step.kernel_id.empty()) std::filesystem::remove(ctx_.home.connection_file(step.kernel_id));
         report(object, "Removed", ProgressEvent::Kind::Done);
         break;
       default:
@@ -163,12 +177,18 @@ void Executor::run_step(const Step& step) {
   }
 }
 
-std::string Executor::create(const compose::Service& s, int number, const std::string& name) {
-  std::string image_id = request_.image_ids.count(s.name) ? request_.image_ids.at(s.name) : std::string();
-  std::string id = ctx_.client.create_container(name, create_body(ctx_.project, s, number, image_id)).id;
+std::string Executor::create(const compose::Service& s, const Step& step, const std::string& name) {
+  std::string image_id = input_.image_ids.count(s.name) ? input_.image_ids.at(s.name) : std::string();
+  ReplicaIdentity who{.number = step.number,
+                      .kernel_id = step.kernel_id,
+                      .owner = input_.owner,
+                      .host_port = step.host_port,
+                      .labels = input_.labels};
+  if (auto x = s.extensions.find("x-fleet"); x != s.extensions.end() && x->is_object() && x->contains("owner"))
+    who.owner = x->value("owner", who.owner);
+  std::string id = ctx_.client.create_container(name, create_body(project_, s, who, image_id)).id;
   try {
-    for (const auto& network : extra_networks(ctx_.project, s))
-      ctx_.client.connect_network(network, id, {s.name});
+    for (const auto& network : extra_networks(project_, s)) ctx_.client.connect_network(network, id, {s.name});
   } catch (...) {
     ctx_.client.remove_container(id, {.force = true});
     throw;
@@ -176,71 +196,94 @@ std::string Executor::create(const compose::Service& s, int number, const std::s
   return id;
 }
 
-void Executor::start(const compose::Service& s, const std::string& id, const std::string& name) {
-  const std::string object = "Container " + name;
+void Executor::start(const compose::Service& s, const Step& step, const std::string& id) {
+  const std::string object = "Container " + step.target;
   report(object, "Starting");
-  // Published ports are allocated without a lock in the engine: parallel starts can collide.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      ctx_.client.start_container(id);
-      break;
-    } catch (const engine::EngineError& e) {
-      if (!port_race(e) || attempt == 3) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+  try {
+    // Published ports are allocated without a lock in the engine: parallel starts can collide.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        ctx_.client.start_container(id);
+        break;
+      } catch (const engine::EngineError& e) {
+        if (!port_race(e) || attempt == 3) throw;
+        ctx_.time().sleep_for(std::chrono::milliseconds(100 * attempt));
+      }
     }
+  } catch (...) {
+    // A spawned kernel that cannot start is not left behind (a compose replica stays for `up` to
+    // converge, as compose leaves it).
+    if (step.number == 0 && step.action == Step::Action::CreateContainer) {
+      try {
+        ctx_.client.remove_container(id, {.force = true});
+      } catch (const engine::EngineError&) {
+      }
+    }
+    throw;
   }
+  if (input_.started) input_.started(step);
   if (is_kernel_service(s)) {
-    wait_until_kernel_serves(ctx_.client, id, std::chrono::seconds(60));
-    write_host_connection_file(ctx_.client, ctx_.client.inspect_container(id), connection_dir(ctx_.project),
-                               kRegistryGid);
+    try {
+      wait_until_kernel_serves(ctx_.client, id, std::chrono::seconds(60), ctx_.time());
+      write_host_connection_file(ctx_.client, ctx_.client.inspect_container(id), ctx_.home);
+    } catch (...) {
+      if (step.number == 0 && step.action == Step::Action::CreateContainer) {
+        try {
+          ctx_.client.remove_container(id, {.force = true});
+        } catch (const engine::EngineError&) {
+        }
+      }
+      throw;
+    }
   }
   report(object, "Started", ProgressEvent::Kind::Done);
 }
 
-void Executor::stop_and_remove(const Step& step, const compose::Service& s) {
-  std::optional<int> timeout;
-  if (s.stop_grace_period_ns) timeout = static_cast<int>(*s.stop_grace_period_ns / 1'000'000'000);
+void Executor::retire(const Step& step) {
+  std::optional<int> timeout = step.stop_timeout;
+  if (!timeout)
+    if (auto it = project_.services.find(step.service);
+        it != project_.services.end() && it->second.stop_grace_period_ns)
+      timeout = static_cast<int>(*it->second.stop_grace_period_ns / 1'000'000'000);
   retire_container(ctx_.client, step.container_id, step.container_state, timeout);
 }
 
-void Executor::wait_for_dependencies(const std::string& service, const compose::Selection& selection) {
-  const compose::Service& s = ctx_.project.services.at(service);
-  for (const auto& dep : selection.dependencies.at(service)) {
+void Executor::wait_for_dependencies(const std::string& service) {
+  const compose::Service& s = project_.services.at(service);
+  for (const auto& dep : input_.selection->dependencies.at(service)) {
     const auto& condition = s.depends_on.at(dep).condition;
     if (condition == "service_started") continue;
     report("Service " + dep, "Waiting (" + condition + ")");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-    while (true) {
-      auto containers = ctx_.client.list_containers(
-          {.all = true,
-           .filters = {{"label",
-                        {std::string(labels::kComposeProject) + "=" + ctx_.project.name,
-                         std::string(labels::kComposeService) + "=" + dep}}}});
-      bool all_met = !containers.empty();
-      for (const auto& c : containers) {
-        engine::ContainerInspect i = ctx_.client.inspect_container(c.id);
-        if (condition == "service_healthy") {
-          if (!i.state.running)
-            throw OperationFailed("dependency " + dep + " (" + i.name + ") is " + i.state.status);
-          if (i.state.health && i.state.health->status == "unhealthy")
-            throw OperationFailed("dependency " + dep + " (" + i.name + ") is unhealthy");
-          if (!i.state.health || i.state.health->status != "healthy") all_met = false;
-        } else {  // service_completed_successfully
-          if (i.state.running || i.state.restarting)
-            all_met = false;
-          else if (i.state.exit_code != 0)
-            throw OperationFailed("dependency " + dep + " (" + i.name + ") exited with " +
-                                  std::to_string(i.state.exit_code));
-        }
-      }
-      if (all_met) break;
-      if (std::chrono::steady_clock::now() > deadline)
-        throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) +
-                              " within 5 minutes");
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    }
-    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed",
-           ProgressEvent::Kind::Done);
+    bool met = util::poll_until(
+        [&] {
+          auto containers = ctx_.client.list_containers(
+              {.all = true,
+               .filters = {{"label",
+                            {std::string(labels::kComposeProject) + "=" + project_.name,
+                             std::string(labels::kComposeService) + "=" + dep}}}});
+          bool all_met = !containers.empty();
+          for (const auto& c : containers) {
+            engine::ContainerInspect i = ctx_.client.inspect_container(c.id);
+            if (condition == "service_healthy") {
+              if (!i.state.running)
+                throw OperationFailed("dependency " + dep + " (" + i.name + ") is " + i.state.status);
+              if (i.state.health && i.state.health->status == "unhealthy")
+                throw OperationFailed("dependency " + dep + " (" + i.name + ") is unhealthy");
+              if (!i.state.health || i.state.health->status != "healthy") all_met = false;
+            } else {  // service_completed_successfully
+              if (i.state.running || i.state.restarting)
+                all_met = false;
+              else if (i.state.exit_code != 0)
+                throw OperationFailed("dependency " + dep + " (" + i.name + ") exited with " +
+                                      std::to_string(i.state.exit_code));
+            }
+          }
+          return all_met;
+        },
+        {.timeout = std::chrono::minutes(5), .interval = std::chrono::milliseconds(500), .clock = ctx_.clock});
+    if (!met)
+      throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) + " within 5 minutes");
+    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed", ProgressEvent::Kind::Done);
   }
 }
 

@@ -1,31 +1,45 @@
-// The executor of plans (plan.hpp): no decisions, only engine calls and progress.
+// The executor of plans (plan.hpp): engine calls and progress, no decisions. Containers are created
+// from the services of `project`: a compose project, or the kernel templates (templates.hpp).
 #pragma once
 
+#include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 
-#include "fleet/plan.hpp"
-#include "fleet/project.hpp"
+#include "fleet/operations.hpp"
 
 namespace fleet {
 
+struct ExecutionInput {
+  std::map<std::string, std::string> image_ids;  // the current id of each service's image
+  // Compose dependencies to wait for before a service's level runs (up); empty otherwise.
+  const compose::Selection* selection = nullptr;
+  // Called once a created container has started (its ports are bound), before readiness waits:
+  // what holds a lock until then lets go here.
+  std::function<void(const Step&)> started;
+  std::string owner;  // kernels created by this run belong to this user unless the service says
+  std::map<std::string, std::string> labels;  // extra labels for what this run creates
+};
+
 class Executor {
  public:
-  explicit Executor(ProjectContext& ctx);
-  void run(const Plan& plan, const compose::Selection& selection, const UpRequest& request);
+  Executor(Context& ctx, const compose::Project& project);
+  void run(const Plan& plan, const ExecutionInput& input = {});
 
  private:
   void run_setup(const Step& step);
   void run_step(const Step& step);
-  std::string create(const compose::Service& service, int number, const std::string& name);
-  void start(const compose::Service& service, const std::string& id, const std::string& name);
-  void stop_and_remove(const Step& step, const compose::Service& service);
-  void wait_for_dependencies(const std::string& service, const compose::Selection& selection);
+  std::string create(const compose::Service& service, const Step& step, const std::string& name);
+  void start(const compose::Service& service, const Step& step, const std::string& id);
+  void retire(const Step& step);
+  void wait_for_dependencies(const std::string& service);
   void report(const std::string& object, const std::string& status,
               ProgressEvent::Kind kind = ProgressEvent::Kind::Working);
 
-  ProjectContext& ctx_;
-  UpRequest request_;
+  Context& ctx_;
+  const compose::Project& project_;
+  ExecutionInput input_;
   std::mutex progress_mutex_;
 };
 

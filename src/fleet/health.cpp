@@ -1,4 +1,5 @@
-// health: the engine's health status per container, and a TCP connect to each published port.
+// health: the engine's health status per container, a TCP connect to each published port, and for
+// kernels a heartbeat round trip.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -9,8 +10,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fleet/labels.hpp"
-#include "fleet/project.hpp"
+#include "fleet/container_spec.hpp"
+#include "fleet/heartbeat.hpp"
+#include "fleet/operations.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
@@ -50,18 +52,23 @@ std::string tcp_probe(const std::string& host, int port, int timeout_ms) {
   return error;
 }
 
+// Where a port published on `ip` answers from the host.
+std::string host_address(const std::string& ip) {
+  return ip.empty() || ip == "0.0.0.0" ? "127.0.0.1" : ip;
+}
+
 }  // namespace
 
-std::vector<HealthRow> health(ProjectContext& ctx, const std::vector<std::string>& names) {
-  auto containers = select_containers(ctx, names, true);
+std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>& containers) {
   std::vector<HealthRow> rows(containers.size());
   std::vector<std::function<void()>> tasks;
   for (std::size_t i = 0; i < containers.size(); ++i)
     tasks.push_back([&, i] {
       const auto& c = containers[i];
       HealthRow& r = rows[i];
-      r.name = c.name();
-      r.service = c.labels.count(labels::kComposeService) ? c.labels.at(labels::kComposeService) : "";
+      r.name = c.name;
+      r.service = c.service;
+      r.kernel_id = c.kernel_id;
       r.state = c.state;
       engine::ContainerInspect in = ctx.client.inspect_container(c.id);
       r.health = in.state.health ? in.state.health->status : "none";
@@ -71,17 +78,29 @@ std::vector<HealthRow> health(ProjectContext& ctx, const std::vector<std::string
         for (const auto& b : bindings) {
           if (b.host_port.empty()) continue;
           PortProbe probe{b.host_ip, std::stoi(b.host_port), std::stoi(port), false, ""};
-          std::string host = b.host_ip.empty() || b.host_ip == "0.0.0.0" ? "127.0.0.1" : b.host_ip;
-          probe.error = in.state.running ? tcp_probe(host, probe.host_port, 1000) : "container not running";
+          probe.error = in.state.running ? tcp_probe(host_address(b.host_ip), probe.host_port, 1000)
+                                         : "container not running";
           probe.ok = probe.error.empty();
           probes_ok = probes_ok && probe.ok;
           r.probes.push_back(probe);
         }
       }
-      r.ok =
-          in.state.running && !in.state.paused && (r.health == "healthy" || r.health == "none") && probes_ok;
+      if (c.kernel()) {
+        // The kernel's own liveness, the way a Jupyter client checks it.
+        auto hb = in.ports.find(std::to_string(kKernelShellPort + 4) + "/tcp");
+        if (!in.state.running || in.state.paused)
+          r.heartbeat_error = "container " + in.state.status;
+        else if (hb == in.ports.end() || hb->second.empty() || hb->second.front().host_port.empty())
+          r.heartbeat_error = "heartbeat port not published";
+        else
+          r.heartbeat_error = heartbeat(host_address(hb->second.front().host_ip),
+                                        std::stoi(hb->second.front().host_port), std::chrono::milliseconds(2000));
+        r.heartbeat = r.heartbeat_error.empty();
+      }
+      r.ok = in.state.running && !in.state.paused && (r.health == "healthy" || r.health == "none") && probes_ok &&
+             r.heartbeat.value_or(true);
     });
-  util::run_parallel(tasks, ctx.parallel);
+  util::run_parallel(tasks, std::max<unsigned>(ctx.parallel, 8));
   return rows;
 }
 

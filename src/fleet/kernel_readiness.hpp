@@ -5,12 +5,13 @@
 #include <chrono>
 #include <string>
 
-#include "engine/client.hpp"
+#include "engine/api.hpp"
+#include "util/clock.hpp"
 
 namespace fleet {
 
 // Throws OperationFailed (with the container's last output) if it stops first or the time runs out.
-void wait_until_kernel_serves(engine::Client& client, const std::string& container_id,
-                              std::chrono::milliseconds timeout);
+void wait_until_kernel_serves(engine::Api& client, const std::string& container_id,
+                              std::chrono::milliseconds timeout, util::Clock& clock = util::Clock::system());
 
 }  // namespace fleet

@@ -1,15 +1,26 @@
-#include "fleet/kernels.hpp"
-
+// The seed's kernel commands on every kernel, spawned or a replica of a compose service: spawn, list,
+// stop, stop-all, cleanup, find, metrics. A spawned kernel is a replica of its template
+// (templates.hpp); every change is a plan run by the executor.
+#include <algorithm>
 #include <random>
+#include <regex>
 
-#include "fleet/connection_files.hpp"
+#include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
-#include "fleet/kernel_readiness.hpp"
+#include "fleet/executor.hpp"
+#include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
-#include "fleet/retire.hpp"
+#include "fleet/operations.hpp"
+#include "fleet/ports.hpp"
+#include "fleet/timestamps.hpp"
+#include "util/file_lock.hpp"
+#include "util/parallel.hpp"
+#include "util/tar.hpp"
 
 namespace fleet {
 namespace {
+
+constexpr int kDefaultStopTimeout = 30;
 
 std::string new_kernel_id() {
   std::random_device rd;
@@ -18,134 +29,273 @@ std::string new_kernel_id() {
   return std::string("kernel-") + buf;
 }
 
-KernelRecord record_of(const engine::ContainerSummary& c, const FleetPaths& paths) {
-  KernelRecord r;
-  r.container_id = c.id;
-  r.name = c.name();
-  auto label = [&](const char* key) { return c.labels.count(key) ? c.labels.at(key) : std::string(); };
-  r.kernel_id = label(labels::kKernelId);
-  r.language = label(labels::kLanguage);
-  r.config = label(labels::kConfig);
-  r.state = c.state;
-  r.status = c.status;
-  for (const auto& p : c.ports)
-    if (p.private_port == kKernelBasePort && p.public_port) r.shell_host_port = p.public_port;
-  // Compose kernels keep theirs in the project's folder, spawned ones in the fleet's.
-  auto dir = c.labels.count(labels::kComposeWorkingDir)
-                 ? std::filesystem::path(c.labels.at(labels::kComposeWorkingDir)) / "connection-files"
-                 : paths.connection_dir;
-  auto file = dir / (r.name + ".json");
-  if (std::filesystem::exists(file)) r.connection_file = file;
-  return r;
+// The engine's status text carries the health of a running container: "Up 3 minutes (healthy)".
+std::string health_from_status(const std::string& status) {
+  if (status.find("(healthy)") != std::string::npos) return "healthy";
+  if (status.find("(unhealthy)") != std::string::npos) return "unhealthy";
+  if (status.find("(health: starting)") != std::string::npos) return "starting";
+  return "none";
+}
+
+bool stopped(const std::string& state) {
+  return state == "exited" || state == "dead" || state == "created";
+}
+
+unsigned sample_workers(std::size_t count) {
+  return static_cast<unsigned>(std::clamp<std::size_t>(count, 1, 32));
+}
+
+// What the kernel says of itself (status.json: execution state, clients), read through the engine.
+nlohmann::json kernel_status(engine::Api& engine, const std::string& id) {
+  try {
+    for (const auto& entry : util::read_tar(engine.get_archive(id, "/var/lib/llmspell/state/status.json").tar)) {
+      auto j = nlohmann::json::parse(entry.content, nullptr, false);
+      if (j.is_object()) return j;
+    }
+  } catch (const engine::EngineError&) {
+  } catch (const std::runtime_error&) {
+  }
+  return nlohmann::json::object();
+}
+
+void check_kernel_id(const std::string& id) {
+  static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
+  if (!std::regex_match(id, valid))
+    throw InvalidInput("kernel name \"" + id + "\" must be letters, digits, '_', '.' or '-' (at most 63)");
+}
+
+void check_labels(const std::map<std::string, std::string>& extra) {
+  for (const auto& [key, value] : extra)
+    if (key.rfind(labels::kPrefix, 0) == 0)
+      throw InvalidInput("label " + key + " uses the fleet's reserved prefix " + labels::kPrefix);
+}
+
+// What the engine would refuse halfway through is refused first.
+void check_against_host(Context& ctx, const Template& t) {
+  nlohmann::json info = ctx.client.info();
+  std::int64_t total = info.value("MemTotal", std::int64_t{0});
+  if (total > 0 && t.memory > total)
+    throw InvalidInput("memory " + std::to_string(t.memory / (1024 * 1024)) + " MiB is more than the host's " +
+                       std::to_string(total / (1024 * 1024)) + " MiB");
+  int cpus = info.value("NCPU", 0);
+  if (cpus > 0 && t.cpus > cpus)
+    throw InvalidInput("cpus " + std::to_string(t.cpus) + " is more than the host's " + std::to_string(cpus));
+}
+
+std::string template_hash(Context& ctx, const Template& t) {
+  return compose::config_hash(template_service(t, ctx.home, ctx.settings.kernels.publish_ip));
+}
+
+Observed observe_kernels_warning(Context& ctx) {
+  Observed o = observe_kernels(ctx.client);
+  for (const auto& f : o.foreign) ctx.warn("Container", "ignored: " + f);
+  return o;
 }
 
 }  // namespace
 
-void check_plain_name(const std::string& what, const std::string& name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
-      name.find('\\') != std::string::npos || name.find('\0') != std::string::npos)
-    throw InvalidInput(what + " \"" + name + "\" must be a plain file name (no path separators, not \"..\")");
-}
-
-KernelRecord KernelService::spawn(const SpawnOptions& o) {
-  if (o.language != "lua" && o.language != "javascript")
-    throw InvalidInput("language \"" + o.language + "\" is not supported (lua or javascript)");
-  check_plain_name("config", o.config);
-  auto config_path = std::filesystem::absolute(paths_.configs_dir / o.config);
-  if (!std::filesystem::is_regular_file(config_path))
-    throw InvalidInput("config " + o.config + " not found in " + paths_.configs_dir.string());
-  if (o.memory_bytes < 6 * 1024 * 1024) throw InvalidInput("memory must be at least 6 MiB");
-  if (!(o.cpus > 0)) throw InvalidInput("cpus must be more than 0");
-  for (const auto& [key, value] : o.extra_labels)
-    if (key.rfind(labels::kPrefix, 0) == 0)
-      throw InvalidInput("label " + key + " uses the fleet's reserved prefix " + labels::kPrefix);
-
-  std::string kernel_id = new_kernel_id();
-  engine::Labels container_labels = o.extra_labels;
-  container_labels[labels::kKernel] = "true";
-  container_labels[labels::kKernelId] = kernel_id;
-  container_labels[labels::kLanguage] = o.language;
-  container_labels[labels::kConfig] = o.config;
-
-  nlohmann::json exposed = nlohmann::json::object(), bindings = nlohmann::json::object();
-  for (int i = 0; i < 5; ++i) {
-    std::string port = std::to_string(kKernelBasePort + i) + "/tcp";
-    exposed[port] = nlohmann::json::object();
-    // HostPort "": the engine picks a free host port, so kernels never collide.
-    bindings[port] = nlohmann::json::array({{{"HostIp", o.publish_ip}, {"HostPort", ""}}});
+std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedContainer>& kernels) {
+  std::vector<KernelRow> rows(kernels.size());
+  std::vector<std::function<void()>> inspections;
+  for (std::size_t i = 0; i < kernels.size(); ++i) {
+    const ObservedContainer& c = kernels[i];
+    KernelRow& r = rows[i];
+    r.kernel_id = c.kernel_id;
+    r.container = c.name;
+    r.container_id = c.id;
+    r.origin = c.spawned() ? "spawned" : "compose";
+    r.project = c.project;
+    r.service = c.spawned() ? "" : c.service;
+    r.language = c.label(labels::kLanguage);
+    r.config = c.label(labels::kConfig);
+    r.owner = c.label(labels::kOwner);
+    r.state = c.state;
+    r.health = c.state == "running" ? health_from_status(c.status) : "none";
+    r.created = c.created;
+    for (int p = 0; p < kKernelPortCount; ++p)
+      if (int host = c.host_port(kKernelShellPort + p)) r.ports[kKernelPortNames[p]] = host;
+    r.shell_port = c.host_port(kKernelShellPort);
+    if (std::filesystem::exists(ctx.home.connection_file(c.kernel_id)))
+      r.connection_file = ctx.home.connection_file(c.kernel_id).string();
+    if (c.state == "exited" || c.state == "dead")
+      inspections.push_back([&ctx, &r, id = c.id] {
+        try {
+          engine::ContainerInspect in = ctx.client.inspect_container(id);
+          r.state_reason = in.state.oom_killed ? "OOM killed" : "exit code " + std::to_string(in.state.exit_code);
+        } catch (const engine::NotFoundError&) {
+          r.state = "removed";
+        }
+      });
   }
-  nlohmann::json body = {{"Image", o.image},
-                         {"Cmd",
-                          {"start", "--port", std::to_string(kKernelBasePort), "--language", o.language,
-                           "--kernel-id", kernel_id}},
-                         {"Env", {"KERNEL_ID=" + kernel_id}},
-                         {"User", "1000:1000"},
-                         {"Labels", container_labels},
-                         {"ExposedPorts", exposed},
-                         {"HostConfig",
-                          {{"Memory", o.memory_bytes},
-                           {"NanoCpus", static_cast<std::int64_t>(o.cpus * 1e9)},
-                           {"PidsLimit", o.pids_limit},
-                           {"CapDrop", {"ALL"}},
-                           {"SecurityOpt", {"no-new-privileges:true"}},
-                           {"Binds", {config_path.string() + ":/etc/llmspell/config.toml:ro"}},
-                           {"PortBindings", bindings},
-                           {"RestartPolicy", {{"Name", "no"}}}}}};
+  util::run_parallel(inspections, ctx.parallel);
+  return rows;
+}
 
-  std::string name = "llmspell-" + kernel_id;
-  std::string id = client_.create_container(name, body).id;
-  try {
-    client_.start_container(id);
-    wait_until_kernel_serves(client_, id, o.ready_timeout);
-    engine::ContainerInspect inspected = client_.inspect_container(id);
-    KernelRecord r;
-    r.kernel_id = kernel_id;
-    r.container_id = id;
-    r.name = name;
-    r.language = o.language;
-    r.config = o.config;
-    r.state = inspected.state.status;
-    r.connection_file = write_host_connection_file(client_, inspected, paths_.connection_dir);
-    r.shell_host_port =
-        std::stoi(inspected.ports.at(std::to_string(kKernelBasePort) + "/tcp").front().host_port);
-    return r;
-  } catch (...) {
-    // A kernel that did not come up is not left behind.
-    try {
-      client_.remove_container(id, {.force = true});
-    } catch (const engine::EngineError&) {
-    }
-    throw;
+KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
+  check_template(t, ctx.home);
+  check_labels(extras.labels);
+  const std::string kernel_id = extras.kernel_id.empty() ? new_kernel_id() : extras.kernel_id;
+  check_kernel_id(kernel_id);
+  const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
+  check_against_host(ctx, t);
+  for (const auto& k : observe_kernels(ctx.client).containers)
+    if (k.kernel_id == kernel_id) throw Conflict("a kernel named " + kernel_id + " exists (" + k.state + ")");
+
+  compose::Service service = template_service(t, ctx.home, ctx.settings.kernels.publish_ip);
+  const std::string name = service.name;
+  std::map<std::string, std::string> image_ids{{name, ensure_kernel_image(ctx, t.image)}};
+  const compose::Project templates = templates_project(ctx.home, {std::move(service)});
+
+  // The port lock is held from choosing the block until the engine has bound it (started).
+  util::FileLock ports(ctx.home.lock_file("ports"));
+  int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client), [&](int port) {
+    return port_free(ctx.settings.kernels.publish_ip, port);
+  });
+  Plan plan = plan_spawn({.service = name,
+                          .kernel_id = kernel_id,
+                          .owner = owner,
+                          .host_port = base,
+                          .cause = "spawn " + name + " for " + owner});
+  Executor(ctx, templates)
+      .run(plan, {.image_ids = image_ids,
+                  .started = [&](const Step&) { ports.release(); },
+                  .owner = owner,
+                  .labels = extras.labels});
+  ports.release();
+  refresh_registry(ctx);
+  for (const auto& k : observe_kernels(ctx.client).containers)
+    if (k.kernel_id == kernel_id) return kernel_rows(ctx, {k}).front();
+  throw OperationFailed("kernel " + kernel_id + " was started but is gone");
+}
+
+std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
+  auto kernels = observe_kernels_warning(ctx).containers;
+  if (!options.owner.empty())
+    std::erase_if(kernels, [&](const ObservedContainer& k) { return k.label(labels::kOwner) != options.owner; });
+  auto rows = kernel_rows(ctx, kernels);
+  if (!options.verbose) return rows;
+
+  // One stats sample, the kernel's own status and an inspect per running kernel, all at once: the
+  // whole listing takes about one engine stats period.
+  std::vector<std::function<void()>> tasks;
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  for (std::size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i].state != "running" && kernels[i].state != "paused") continue;
+    const std::string id = kernels[i].id;
+    KernelRow& r = rows[i];
+    tasks.push_back([&ctx, &r, id] {
+      try {
+        engine::StatsSample s = ctx.client.container_stats(id);
+        r.cpu_percent = engine::cpu_percent(s);
+        r.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
+        r.memory_limit = static_cast<std::int64_t>(s.memory_limit);
+      } catch (const engine::EngineError&) {
+      }
+    });
+    tasks.push_back([&ctx, &r, id, now] {
+      try {
+        std::int64_t started = parse_engine_time(ctx.client.inspect_container(id).state.started_at);
+        if (started > 0) r.uptime_seconds = now - started;
+      } catch (const engine::EngineError&) {
+      }
+      nlohmann::json status = kernel_status(ctx.client, id);
+      if (status.contains("clients") && status["clients"].is_number_integer()) r.clients = status["clients"].get<int>();
+    });
   }
+  util::run_parallel(tasks, sample_workers(tasks.size()));
+  return rows;
 }
 
-std::vector<KernelRecord> KernelService::list() {
-  std::vector<KernelRecord> out;
-  for (const auto& c :
-       client_.list_containers({.filters = {{"label", {std::string(labels::kKernel) + "=true"}}}}))
-    out.push_back(record_of(c, paths_));
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
+std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout) {
+  if (names.empty()) throw InvalidInput("stop which kernel? (a kernel id, container name or host port)");
+  auto kernels = resolve(ctx, nullptr, names, Resolve::KernelsOnly);
+  auto rows = kernel_rows(ctx, kernels);
+  compose::Project none = templates_project(ctx.home, {});
+  Executor(ctx, none).run(plan_retire(kernels, "stop", timeout.value_or(kDefaultStopTimeout)));
+  refresh_registry(ctx);
+  for (auto& r : rows) r.state = "removed";
+  return rows;
 }
 
-KernelRecord KernelService::find(const std::string& selector) {
-  for (const auto& k : list()) {
-    bool by_port = !selector.empty() && std::all_of(selector.begin(), selector.end(), ::isdigit) &&
-                   k.shell_host_port == std::atoi(selector.c_str());
-    if (k.kernel_id == selector || k.name == selector ||
-        (selector.size() >= 12 && k.container_id.rfind(selector, 0) == 0) || by_port)
-      return k;
+std::vector<KernelRow> stop_all(Context& ctx, bool force) {
+  auto kernels = observe_kernels_warning(ctx).containers;
+  // Kernels of compose projects are left to `down`: stop-all is the seed's, for spawned ones.
+  std::erase_if(kernels, [](const ObservedContainer& k) { return !k.spawned(); });
+  auto rows = kernel_rows(ctx, kernels);
+  compose::Project none = templates_project(ctx.home, {});
+  Executor(ctx, none).run(plan_retire(kernels, force ? "stop-all --force" : "stop-all",
+                                      force ? 0 : kDefaultStopTimeout));
+  refresh_registry(ctx);
+  for (auto& r : rows) r.state = "removed";
+  return rows;
+}
+
+CleanupReport cleanup(Context& ctx) {
+  auto kernels = observe_kernels_warning(ctx).containers;
+  std::erase_if(kernels, [](const ObservedContainer& k) { return !stopped(k.state); });
+  CleanupReport report;
+  for (const auto& k : kernels) report.removed.push_back(k.kernel_id);
+  compose::Project none = templates_project(ctx.home, {});
+  Executor(ctx, none).run(plan_retire(kernels, "cleanup: the kernel is not running", 0));
+  RegistryRefresh refreshed = refresh_registry(ctx);
+  report.connection_files = refreshed.removed_files;
+  report.registry_entries_dropped = refreshed.dropped_entries;
+  return report;
+}
+
+FindReport find(Context& ctx, const Template& t, const std::string& owner_asked, bool shared) {
+  check_template(t, ctx.home);
+  const std::string owner = owner_asked.empty() ? current_user() : owner_asked;
+  const std::string hash = template_hash(ctx, t);
+  // One finder per template at a time: ten concurrent finds end with one kernel, not ten.
+  util::FileLock lock(ctx.home.lock_file("find-" + hash.substr(0, 16)));
+  auto kernels = observe_kernels(ctx.client).containers;
+  std::sort(kernels.begin(), kernels.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
+  for (const auto& k : kernels) {
+    if (!k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running") continue;
+    if (!shared && k.label(labels::kOwner) != owner) continue;
+    if (health_from_status(k.status) == "unhealthy") continue;
+    const std::string& ip = ctx.settings.kernels.publish_ip;
+    if (!heartbeat(ip == "0.0.0.0" ? "127.0.0.1" : ip, k.host_port(kKernelShellPort + 4),
+                   std::chrono::milliseconds(1000))
+             .empty())
+      continue;
+    return {kernel_rows(ctx, {k}).front(), false};
   }
-  throw InvalidInput("no such kernel: " + selector);
+  return {spawn(ctx, t, {.owner = owner}), true};
 }
 
-KernelRecord KernelService::stop(const std::string& selector, int timeout_seconds) {
-  KernelRecord k = find(selector);
-  retire_container(client_, k.container_id, k.state, timeout_seconds);
-  std::error_code ec;
-  std::filesystem::remove(paths_.connection_dir / (k.name + ".json"), ec);
-  k.state = "removed";
-  return k;
+MetricsReport metrics(Context& ctx) {
+  MetricsReport report;
+  auto kernels = observe_kernels_warning(ctx).containers;
+  for (const auto& k : kernels) ++report.kernels_by_state[k.state];
+  std::erase_if(kernels, [](const ObservedContainer& k) { return k.state != "running" && k.state != "paused"; });
+  report.kernels.resize(kernels.size());
+  std::vector<std::function<void()>> tasks;
+  for (std::size_t i = 0; i < kernels.size(); ++i)
+    tasks.push_back([&, i] {
+      KernelMetrics& m = report.kernels[i];
+      m.kernel_id = kernels[i].kernel_id;
+      m.state = kernels[i].state;
+      try {
+        engine::StatsSample s = ctx.client.container_stats(kernels[i].id);
+        m.cpu_percent = engine::cpu_percent(s);
+        m.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
+        m.memory_limit = static_cast<std::int64_t>(s.memory_limit);
+        m.memory_percent = engine::memory_percent(s);
+      } catch (const engine::NotFoundError&) {
+        m.state = "removed";
+      }
+    });
+  auto started = ctx.time().now();
+  util::run_parallel(tasks, sample_workers(tasks.size()));
+  report.sample_seconds = std::chrono::duration<double>(ctx.time().now() - started).count();
+  for (const auto& m : report.kernels) {
+    report.total_cpu_percent += m.cpu_percent;
+    report.total_memory_used += m.memory_used;
+    report.total_memory_limit += m.memory_limit;
+  }
+  return report;
 }
 
 }  // namespace fleet

@@ -9,12 +9,23 @@ namespace fleet::labels {
 // The fleet's reserved prefix: user labels under it are refused.
 inline constexpr const char* kPrefix = "dev.llmspell.fleet.";
 
-inline constexpr const char* kManaged = "dev.llmspell.fleet.managed";     // "true" on all the fleet creates
-inline constexpr const char* kKernel = "dev.llmspell.fleet.kernel";       // "true" on every kernel container
+// On every container the fleet creates. Membership is decided by these as written on the container:
+// a label the container only inherited from its image never counts (observe.hpp).
+inline constexpr const char* kManaged = "dev.llmspell.fleet.managed";  // "true"
+inline constexpr const char* kOrigin = "dev.llmspell.fleet.origin";    // "compose" or "spawned"
+
+// On every kernel container, spawned or a replica of a compose service.
+inline constexpr const char* kKernel = "dev.llmspell.fleet.kernel";       // "true"
 inline constexpr const char* kKernelId = "dev.llmspell.fleet.kernel-id";  // e.g. "kernel-3f9a1c2b"
 inline constexpr const char* kLanguage = "dev.llmspell.fleet.language";   // lua, javascript
-inline constexpr const char* kConfig = "dev.llmspell.fleet.config";     // config file name, e.g. openai.toml
-inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // on images the fleet built
+inline constexpr const char* kConfig = "dev.llmspell.fleet.config";  // config file name, e.g. openai.toml
+inline constexpr const char* kOwner = "dev.llmspell.fleet.owner";    // who asked for it (an OS user name)
+// The config hash of the template a spawned kernel is a replica of: find and the warm pool match on it.
+inline constexpr const char* kTemplate = "dev.llmspell.fleet.template";
+
+// On images the fleet built: who, and the sha256 of the build context (same content: same image).
+inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // "llmspell-fleet"
+inline constexpr const char* kContextHash = "dev.llmspell.fleet.context-hash";
 
 // Compose's labels (docker/compose pkg/api/labels.go).
 inline constexpr const char* kComposeProject = "com.docker.compose.project";

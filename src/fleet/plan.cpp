@@ -23,6 +23,10 @@ const char* action_name(Step::Action a) {
       return "rename container";
     case Step::Action::RecreateContainer:
       return "recreate container";
+    case Step::Action::PauseContainer:
+      return "pause container";
+    case Step::Action::UnpauseContainer:
+      return "unpause container";
     case Step::Action::RemoveContainer:
       return "remove container";
   }
@@ -34,27 +38,6 @@ bool running(const ObservedContainer& c) {
 }
 
 }  // namespace
-
-ObservedContainer observed_from(const engine::ContainerSummary& s) {
-  auto label = [&](const char* key) {
-    auto it = s.labels.find(key);
-    return it == s.labels.end() ? std::string() : it->second;
-  };
-  ObservedContainer c;
-  c.id = s.id;
-  c.name = s.name();
-  c.service = label(labels::kComposeService);
-  try {
-    c.number = std::stoi(label(labels::kComposeNumber));
-  } catch (const std::exception&) {
-    c.number = 0;
-  }
-  c.state = s.state;
-  c.config_hash = label(labels::kComposeConfigHash);
-  c.image_id = label(labels::kComposeImage);
-  c.created = s.created;
-  return c;
-}
 
 std::string Step::str() const {
   std::string out = std::string(action_name(action)) + " " + target;
@@ -143,7 +126,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       kept.push_back(group.front());
       for (std::size_t i = 1; i < group.size(); ++i)
         steps.push_back({Step::Action::RemoveContainer, name, number, group[i].name, group[i].id,
-                         "duplicate of replica " + std::to_string(number), group[i].state});
+                         "duplicate of replica " + std::to_string(number), group[i].state, group[i].kernel_id});
     }
 
     const bool exact = request.replicas.count(name) > 0;
@@ -158,7 +141,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     for (int i = 0; i < surplus; ++i) {
       const auto& c = kept[static_cast<std::size_t>(i)];
       steps.push_back({Step::Action::RemoveContainer, name, c.number, c.name, c.id,
-                       "scale " + name + " to " + std::to_string(desired), c.state});
+                       "scale " + name + " to " + std::to_string(desired), c.state, c.kernel_id});
     }
     if (surplus > 0) kept.erase(kept.begin(), kept.begin() + surplus);
     std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
@@ -169,19 +152,62 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       std::string expected = container_name(project, s, c.number);
       if (!current(c)) {
         steps.push_back({Step::Action::RecreateContainer, name, c.number, expected, c.id,
-                         c.config_hash != hash ? "configuration changed" : "image changed", c.state});
+                         c.config_hash != hash ? "configuration changed" : "image changed", c.state,
+                         c.kernel_id});
         continue;
       }
       if (c.name != expected)
         steps.push_back({Step::Action::RenameContainer, name, c.number, expected, c.id, "was " + c.name});
       if (c.state == "created" || c.state == "exited" || c.state == "dead")
-        steps.push_back({Step::Action::StartContainer, name, c.number, expected, c.id, "was " + c.state});
+        steps.push_back(
+            {Step::Action::StartContainer, name, c.number, expected, c.id, "was " + c.state, c.state, c.kernel_id});
     }
     for (int missing = desired - static_cast<int>(kept.size()), k = 1; k <= missing; ++k) {
       int number = highest + k;
       steps.push_back({Step::Action::CreateContainer, name, number, container_name(project, s, number), "",
                        name + " has " + std::to_string(static_cast<int>(kept.size()) + k - 1) + " of " +
                            std::to_string(desired)});
+    }
+  }
+  return plan;
+}
+
+Plan plan_spawn(const SpawnRequest& r) {
+  Plan plan;
+  plan.levels.push_back({r.service});
+  Step create{Step::Action::CreateContainer, r.service, 0, "llmspell-" + r.kernel_id, "", r.cause};
+  create.kernel_id = r.kernel_id;
+  create.host_port = r.host_port;
+  plan.steps[r.service].push_back(create);
+  return plan;
+}
+
+Plan plan_retire(const std::vector<ObservedContainer>& containers, const std::string& cause,
+                 std::optional<int> timeout) {
+  Plan plan;
+  std::set<std::string> services;
+  for (const auto& c : containers) {
+    Step step{Step::Action::RemoveContainer, c.service, c.number, c.name, c.id, cause, c.state, c.kernel_id};
+    step.stop_timeout = timeout;
+    plan.steps[c.service].push_back(step);
+    if (services.insert(c.service).second) {
+      if (plan.levels.empty()) plan.levels.emplace_back();
+      plan.levels.front().push_back(c.service);
+    }
+  }
+  return plan;
+}
+
+Plan plan_pause(const std::vector<ObservedContainer>& containers, bool pause, const std::string& cause) {
+  Plan plan;
+  std::set<std::string> services;
+  for (const auto& c : containers) {
+    if (pause ? c.state != "running" : c.state != "paused") continue;
+    plan.steps[c.service].push_back({pause ? Step::Action::PauseContainer : Step::Action::UnpauseContainer,
+                                     c.service, c.number, c.name, c.id, cause, c.state, c.kernel_id});
+    if (services.insert(c.service).second) {
+      if (plan.levels.empty()) plan.levels.emplace_back();
+      plan.levels.front().push_back(c.service);
     }
   }
   return plan;

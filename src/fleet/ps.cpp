@@ -1,23 +1,15 @@
-// ps: a row per container with what the engine says of it; limits and health need an inspect each,
-// made in parallel.
+// ps: a row per container of the project with what the engine says of it; limits and health need an
+// inspect each, made in parallel.
 #include <ctime>
 
-#include "fleet/labels.hpp"
-#include "fleet/project.hpp"
+#include "fleet/operations.hpp"
+#include "fleet/timestamps.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
 namespace {
 
-// "2026-11-24T11:30:00.123456789Z" -> unix seconds (-1 for the engine's zero time).
-std::int64_t parse_timestamp(const std::string& text) {
-  std::tm tm{};
-  if (text.size() < 19 || text.rfind("0001-", 0) == 0) return -1;
-  if (!strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return -1;
-  return static_cast<std::int64_t>(timegm(&tm));
-}
-
-std::string ports_text(const engine::ContainerSummary& c) {
+std::string ports_text(const ObservedContainer& c) {
   std::string out;
   for (const auto& p : c.ports) {
     if (!out.empty()) out += ", ";
@@ -29,8 +21,12 @@ std::string ports_text(const engine::ContainerSummary& c) {
 
 }  // namespace
 
-std::vector<PsRow> ps(ProjectContext& ctx, bool all) {
-  auto containers = project_containers(ctx.client, ctx.project.name, all);
+std::vector<PsRow> ps(Context& ctx, const compose::Project& project, bool all) {
+  auto containers = observe_project(ctx.client, project.name).containers;
+  if (!all)
+    std::erase_if(containers, [](const ObservedContainer& c) {
+      return c.state != "running" && c.state != "paused" && c.state != "restarting";
+    });
   std::vector<PsRow> rows(containers.size());
   std::vector<std::function<void()>> tasks;
   auto now = static_cast<std::int64_t>(std::time(nullptr));
@@ -39,10 +35,9 @@ std::vector<PsRow> ps(ProjectContext& ctx, bool all) {
       const auto& c = containers[i];
       PsRow& r = rows[i];
       r.id = c.id;
-      r.name = c.name();
-      r.service = c.labels.count(labels::kComposeService) ? c.labels.at(labels::kComposeService) : "";
-      r.number =
-          c.labels.count(labels::kComposeNumber) ? std::atoi(c.labels.at(labels::kComposeNumber).c_str()) : 0;
+      r.name = c.name;
+      r.service = c.service;
+      r.number = c.number;
       r.state = c.state;
       r.ports = ports_text(c);
       try {
@@ -51,7 +46,7 @@ std::vector<PsRow> ps(ProjectContext& ctx, bool all) {
         r.memory = in.memory;
         r.cpus = static_cast<double>(in.nano_cpus) / 1e9;
         if (in.state.running) {
-          std::int64_t started = parse_timestamp(in.state.started_at);
+          std::int64_t started = parse_engine_time(in.state.started_at);
           r.uptime_seconds = started < 0 ? -1 : now - started;
         }
       } catch (const engine::NotFoundError&) {

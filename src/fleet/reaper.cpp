@@ -41,7 +41,7 @@ bool removed(Fn&& fn) {
 
 }  // namespace
 
-int remove_labelled(engine::Client& client, const engine::Filters& filters,
+int remove_labelled(engine::Api& client, const engine::Filters& filters,
                     const std::function<bool(const engine::Labels&)>& remove_it) {
   auto wanted = [&](const engine::Labels& l) { return !remove_it || remove_it(l); };
   int count = 0;
@@ -57,7 +57,7 @@ int remove_labelled(engine::Client& client, const engine::Filters& filters,
   return count;
 }
 
-int reap_dead_test_runs(engine::Client& client) {
+int reap_dead_test_runs(engine::Api& client) {
   return remove_labelled(client, {{"label", {kTestSessionLabel}}}, dead_run);
 }
 

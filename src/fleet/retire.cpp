@@ -2,7 +2,7 @@
 
 namespace fleet {
 
-void retire_container(engine::Client& client, const std::string& id, const std::string& state,
+void retire_container(engine::Api& client, const std::string& id, const std::string& state,
                       std::optional<int> timeout_seconds) {
   try {
     if (state == "paused") client.unpause_container(id);

@@ -5,12 +5,12 @@
 #include <optional>
 #include <string>
 
-#include "engine/client.hpp"
+#include "engine/api.hpp"
 
 namespace fleet {
 
 // `state` is the engine's state as last observed (running, paused, exited...).
-void retire_container(engine::Client& client, const std::string& id, const std::string& state,
+void retire_container(engine::Api& client, const std::string& id, const std::string& state,
                       std::optional<int> timeout_seconds);
 
 }  // namespace fleet

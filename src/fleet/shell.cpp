@@ -1,37 +1,23 @@
-// shell: a command, or an interactive shell, inside one container of a service.
-#include <algorithm>
-
+// shell: a command, or an interactive shell, inside one running container (a kernel or a replica).
 #include "fleet/errors.hpp"
-#include "fleet/labels.hpp"
-#include "fleet/project.hpp"
+#include "fleet/operations.hpp"
 
 namespace fleet {
 
-int shell(ProjectContext& ctx, const ShellRequest& r, const engine::OutputSink& output,
-          std::function<void(const std::string&)> on_started) {
-  if (!ctx.project.services.count(r.service)) throw InvalidInput("no such service: " + r.service);
-  std::string id, name, state;
-  for (const auto& c : project_containers(ctx.client, ctx.project.name))
-    if (c.labels.at(labels::kComposeService) == r.service &&
-        c.labels.at(labels::kComposeNumber) == std::to_string(r.index)) {
-      id = c.id;
-      name = c.name();
-      state = c.state;
-    }
-  if (id.empty())
-    throw InvalidInput("service " + r.service + " has no container number " + std::to_string(r.index) +
-                       " (see `llmspell-fleet ps`)");
-  if (state != "running") throw InvalidInput("container " + name + " is " + state + ", not running");
-
+int shell(Context& ctx, const ObservedContainer& c, const ShellOptions& r, const OutputSink& output) {
+  if (c.state != "running") throw Conflict("container " + c.name + " is " + c.state + ", not running");
   engine::ExecOptions o{.cmd = r.command.empty() ? std::vector<std::string>{"/bin/sh"} : r.command,
                         .tty = r.tty,
                         .attach_stdin = r.stdin_fd >= 0};
-  std::string exec_id = ctx.client.exec_create(id, o);
+  std::string exec_id = ctx.client.exec_create(c.id, o);
+  auto sink = [&](const engine::OutputChunk& chunk) {
+    return output(chunk.stream == engine::StreamId::Stderr ? Stream::Stderr : Stream::Stdout, chunk.data);
+  };
   if (r.stdin_fd >= 0) {
-    if (on_started) on_started(exec_id);
-    ctx.client.exec_attach(exec_id, r.tty, r.stdin_fd, output, r.tick);
+    if (r.on_started) r.on_started(exec_id);
+    ctx.client.exec_attach(exec_id, r.tty, r.stdin_fd, sink, r.tick);
   } else {
-    ctx.client.exec_start(exec_id, r.tty, output);
+    ctx.client.exec_start(exec_id, r.tty, sink);
   }
   return ctx.client.exec_exit_code(exec_id);
 }

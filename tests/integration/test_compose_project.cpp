@@ -13,9 +13,8 @@
 #include <set>
 #include <thread>
 
-#include "compose/loader.hpp"
+#include "fleet/fleet.hpp"
 #include "fleet/labels.hpp"
-#include "fleet/project.hpp"
 #include "fleet/reaper.hpp"
 #include "support/engine_fixture.hpp"
 
@@ -28,8 +27,9 @@ namespace {
 
 const std::filesystem::path kTestFile = FLEET_SOURCE_DIR "/tests/compose/good/fleet-test.yml";
 
-// A project of its own per test: a temp folder holding the test compose file, the test run's
-// labels in the environment, and everything removed at the end whatever happened.
+// A project of its own per test: a temp folder holding the test compose file and a fleet home, the
+// test run's labels in the environment, and everything removed at the end whatever happened. The
+// operations are called through the fleet's door, as the CLI calls them.
 class ComposeScope {
  public:
   ComposeScope() : dir_(std::filesystem::temp_directory_path() / scope_.id()) {
@@ -39,7 +39,7 @@ class ComposeScope {
     ::setenv("FLEET_TEST_SESSION", labels.at(test::kSessionLabel).c_str(), 1);
     ::setenv("FLEET_TEST_PID", labels.at(test::kPidLabel).c_str(), 1);
     ::setenv("FLEET_TEST_EXPIRES", labels.at(test::kExpiresLabel).c_str(), 1);
-    reload();
+    ::setenv("LLMSPELL_FLEET_HOME", (dir_ / "home").c_str(), 1);
   }
   ~ComposeScope() {
     try {
@@ -49,16 +49,19 @@ class ComposeScope {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
-  void reload() { project_ = compose::load_project({.file = file(), .project_name = name()}); }
   std::string name() const { return scope_.id(); }
   std::filesystem::path file() const { return dir_ / "docker-compose.yml"; }
   engine::Client& client() { return scope_.client(); }
-  ProjectContext ctx() {
-    return {scope_.client(), project_, [](const ProgressEvent&) {}};
+  // A fresh door each time: it reads the compose file (and the environment) when first asked.
+  std::unique_ptr<Fleet> fleet() {
+    return std::make_unique<Fleet>(FleetOptions{.compose_file = file().string(), .project_name = name()});
   }
   std::vector<engine::ContainerSummary> containers(const std::string& service = "") {
     std::vector<engine::ContainerSummary> out;
-    for (const auto& c : project_containers(client(), name()))
+    auto all = client().list_containers(
+        {.all = true, .filters = {{"label", {std::string(labels::kComposeProject) + "=" + name()}}}});
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.name() < b.name(); });
+    for (const auto& c : all)
       if (service.empty() || c.labels.at(labels::kComposeService) == service) out.push_back(c);
     return out;
   }
@@ -71,8 +74,13 @@ class ComposeScope {
  private:
   test::TestScope scope_;
   std::filesystem::path dir_;
-  compose::Project project_;
 };
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) out += l + "\n";
+  return out;
+}
 
 struct Run {
   int code;
@@ -109,9 +117,8 @@ pid_t start_cli(const std::vector<std::string>& args) {
 TEST_CASE("compose up: limits, health, labels and names as compose sets them, then nothing to do",
           "[compose-up]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  UpResult first = up(ctx, {.wait = true, .wait_timeout = 60s});
-  CHECK(first.selection.targeted == std::vector<std::string>{"web", "worker"});
+  UpReport first = s.fleet()->up({.wait = true, .wait_timeout = 60s});
+  CHECK(first.services == std::vector<std::string>{"web", "worker"});
   auto web = s.containers("web");
   REQUIRE(web.size() == 1);
   REQUIRE(s.containers("worker").size() == 1);
@@ -137,21 +144,20 @@ TEST_CASE("compose up: limits, health, labels and names as compose sets them, th
   CHECK(networks[0].name == s.name() + "_default");
   CHECK(networks[0].labels.at(labels::kComposeNetwork) == "default");
 
-  UpResult second = up(ctx, {});
-  CHECK(second.plan.empty());
+  UpReport second = s.fleet()->up({});
+  CHECK(second.steps.empty());
   CHECK(s.containers("web")[0].id == web[0].id);
 }
 
 TEST_CASE("compose scale: up to 3 and back to 1 keeps the lowest number", "[compose-scale]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
-  scale(ctx, {{"web", 3}}, false, 60s);
+  s.fleet()->up({.names = {"web"}});
+  s.fleet()->scale({.replicas = {{"web", 3}}});
   CHECK(s.numbers("web") == std::set<int>{1, 2, 3});
   std::string first_id;
   for (const auto& c : s.containers("web"))
     if (c.labels.at(labels::kComposeNumber) == "1") first_id = c.id;
-  scale(ctx, {{"web", 1}}, false, 60s);
+  s.fleet()->scale({.replicas = {{"web", 1}}});
   auto left = s.containers("web");
   REQUIRE(left.size() == 1);
   CHECK(left[0].id == first_id);
@@ -160,15 +166,12 @@ TEST_CASE("compose scale: up to 3 and back to 1 keeps the lowest number", "[comp
 
 TEST_CASE("compose recreate: a changed setting replaces the container under the same name", "[compose-up]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
+  s.fleet()->up({.names = {"web"}});
   std::string before = s.containers("web").at(0).id;
   ::setenv("TEST_MEMORY", "96m", 1);
-  s.reload();
+  UpReport r = s.fleet()->up({.names = {"web"}});
   ::unsetenv("TEST_MEMORY");
-  auto ctx2 = s.ctx();
-  UpResult r = up(ctx2, {.selection = {.names = {"web"}}});
-  CHECK(r.plan.str() == "recreate container " + s.name() + "-web-1 (configuration changed)\n");
+  CHECK(joined(r.steps) == "recreate container " + s.name() + "-web-1 (configuration changed)\n");
   auto after = s.containers("web");
   REQUIRE(after.size() == 1);
   CHECK(after[0].id != before);
@@ -179,13 +182,12 @@ TEST_CASE("compose recreate: a changed setting replaces the container under the 
 TEST_CASE("compose profiles: up NAME adds a profile's services, and down removes every profile's",
           "[compose-up]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {});
-  up(ctx, {.selection = {.names = {"extras"}, .names_may_be_profiles = true}});
+  s.fleet()->up({});
+  s.fleet()->up({.names = {"extras"}});
   CHECK(s.containers("extra").size() == 1);
   CHECK(s.containers("web").size() == 1);
   s.client().pause_container(s.containers("extra").at(0).id);
-  DownResult d = down(ctx, {.timeout = 5});
+  DownReport d = s.fleet()->down({.timeout = 5});
   CHECK(d.containers == 3);
   CHECK(d.networks == 1);
   CHECK(s.containers().empty());
@@ -193,9 +195,9 @@ TEST_CASE("compose profiles: up NAME adds a profile's services, and down removes
 
 TEST_CASE("compose ps, logs, health and shell see the running project", "[compose-ops]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}, .wait = true, .wait_timeout = 60s});
-  auto rows = ps(ctx, false);
+  auto fleet = s.fleet();
+  fleet->up({.names = {"web"}, .wait = true, .wait_timeout = 60s});
+  auto rows = fleet->ps(false);
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].service == "web");
   CHECK(rows[0].state == "running");
@@ -206,13 +208,13 @@ TEST_CASE("compose ps, logs, health and shell see the running project", "[compos
   CHECK_THAT(rows[0].ports, Catch::Contains("->8080/tcp"));
 
   std::vector<std::string> lines;
-  logs(ctx, {.names = {"web"}}, [&](const std::string& container, engine::StreamId, std::string_view line) {
+  fleet->logs({.names = {"web"}}, [&](const std::string& container, Stream, std::string_view line) {
     CHECK(container == s.name() + "-web-1");
     lines.emplace_back(line);
   });
   CHECK(std::find(lines.begin(), lines.end(), "test workload ready") != lines.end());
 
-  auto h = health(ctx, {});
+  auto h = fleet->health({"web"});
   REQUIRE(h.size() == 1);
   CHECK(h[0].ok);
   REQUIRE(h[0].probes.size() == 1);
@@ -220,11 +222,11 @@ TEST_CASE("compose ps, logs, health and shell see the running project", "[compos
   CHECK(h[0].probes[0].container_port == 8080);
 
   std::string out;
-  int code = shell(ctx, {.service = "web", .command = {"/bin/sh", "-c", "id -u; exit 5"}},
-                   [&](const engine::OutputChunk& c) {
-                     out.append(c.data);
-                     return true;
-                   });
+  int code = fleet->shell({.target = "web", .command = {"/bin/sh", "-c", "id -u; exit 5"}},
+                          [&](Stream, std::string_view data) {
+                            out.append(data);
+                            return true;
+                          });
   CHECK(code == 5);
   CHECK(out == "1000\n");
 
@@ -235,8 +237,8 @@ TEST_CASE("compose ps, logs, health and shell see the running project", "[compos
   REQUIRE(::write(pipe_fds[1], script.data(), script.size()) == static_cast<ssize_t>(script.size()));
   ::close(pipe_fds[1]);
   std::string interactive;
-  code = shell(ctx, {.service = "web", .stdin_fd = pipe_fds[0]}, [&](const engine::OutputChunk& c) {
-    interactive.append(c.data);
+  code = fleet->shell({.target = "web", .stdin_fd = pipe_fds[0]}, [&](Stream, std::string_view data) {
+    interactive.append(data);
     return true;
   });
   ::close(pipe_fds[0]);
@@ -246,8 +248,7 @@ TEST_CASE("compose ps, logs, health and shell see the running project", "[compos
 
 TEST_CASE("cli shell runs a command with its options and returns its exit code", "[compose-cli]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
+  s.fleet()->up({.names = {"web"}});
   const std::string base = "-p " + s.name() + " -f " + s.file().string() + " ";
   Run r = run_cli(base + "shell web ls -d /www");
   CHECK(r.code == 0);
@@ -261,21 +262,19 @@ TEST_CASE("cli shell runs a command with its options and returns its exit code",
 
 TEST_CASE("compose follow: logs -f picks up a replica that starts later", "[compose-ops]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
+  s.fleet()->up({.names = {"web"}});
   std::atomic<bool> cancel{false};
   std::mutex mu;
   std::set<std::string> seen;
   std::thread follower([&] {
-    auto c2 = s.ctx();
-    logs(c2, {.names = {"web"}, .follow = true, .cancel = &cancel},
-         [&](const std::string& container, engine::StreamId, std::string_view) {
-           std::lock_guard lock(mu);
-           seen.insert(container);
-         });
+    s.fleet()->logs({.names = {"web"}, .follow = true, .cancel = &cancel},
+                    [&](const std::string& container, Stream, std::string_view) {
+                      std::lock_guard lock(mu);
+                      seen.insert(container);
+                    });
   });
   std::this_thread::sleep_for(500ms);
-  scale(ctx, {{"web", 2}}, false, 60s);
+  s.fleet()->scale({.replicas = {{"web", 2}}});
   bool both = test::wait_until(
       [&] {
         std::lock_guard lock(mu);
@@ -289,8 +288,7 @@ TEST_CASE("compose follow: logs -f picks up a replica that starts later", "[comp
 
 TEST_CASE("compose interop: Debian's docker-compose ps lists the fleet's containers", "[compose-interop]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
+  s.fleet()->up({.names = {"web"}});
   std::string cmd = "docker-compose -p " + s.name() + " -f " + s.file().string() + " ps 2>&1";
   FILE* p = ::popen(cmd.c_str(), "r");
   std::string out;
@@ -416,10 +414,9 @@ TEST_CASE("cli config --services on the shipped file follows the profile rules",
 
 TEST_CASE("clean removes the project's containers, networks and volumes", "[compose-ops]") {
   ComposeScope s;
-  auto ctx = s.ctx();
-  up(ctx, {.selection = {.names = {"web"}}});
+  s.fleet()->up({.names = {"web"}});
   REQUIRE(s.containers().size() == 1);
-  CleanResult r = clean(ctx);
+  CleanReport r = s.fleet()->clean();
   CHECK(r.down.containers == 1);
   CHECK(r.down.networks == 1);
   CHECK(s.containers().empty());

@@ -69,7 +69,7 @@ Plan plan(const compose::Project& p, const Observed& o, UpRequest r = {}) {
 TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, networks, labels",
           "[plan][spec]") {
   auto p = project();
-  nlohmann::json b = create_body(p, p.services.at("kernel"), 2, "sha256:abc");
+  nlohmann::json b = create_body(p, p.services.at("kernel"), {.number = 2, .owner = "alice"}, "sha256:abc");
   const auto& h = b["HostConfig"];
   CHECK(h["Memory"] == 536870912);
   CHECK(h["NanoCpus"] == 500000000);
@@ -88,7 +88,7 @@ TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, 
         nlohmann::json::array({"kernel"}));
   CHECK(b["User"] == "1000:1000");
   CHECK(b["StopTimeout"] == 30);
-  CHECK(b["Env"] == nlohmann::json::array({"A=1"}));
+  CHECK(b["Env"] == nlohmann::json::array({"A=1", "KERNEL_ID=proj-kernel-2"}));
   const auto& l = b["Labels"];
   CHECK(l[labels::kComposeProject] == "proj");
   CHECK(l[labels::kComposeService] == "kernel");
@@ -101,7 +101,11 @@ TEST_CASE("create body: limits, health in nanoseconds, ports, mounts, security, 
   CHECK(l[labels::kLanguage] == "lua");
   CHECK(l[labels::kConfig] == "openai.toml");
   CHECK(l[labels::kManaged] == "true");
-  nlohmann::json db = create_body(p, p.services.at("db"), 1, "");
+  CHECK(l[labels::kOrigin] == "compose");
+  CHECK(l[labels::kKernelId] == "proj-kernel-2");
+  CHECK(l[labels::kOwner] == "alice");
+  CHECK(!l.contains(labels::kTemplate));
+  nlohmann::json db = create_body(p, p.services.at("db"), {.number = 1}, "");
   CHECK(db["Healthcheck"] == nlohmann::json({{"Test", {"CMD", "true"}},
                                              {"Interval", 30000000000},
                                              {"Timeout", 3000000000},

@@ -1,0 +1,15 @@
+// Human renderings shared by the commands: sizes, durations, percentages, YAML.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace fleet::cli {
+
+std::string human_bytes(std::int64_t bytes);       // "512MiB", "-" for 0
+std::string human_duration(std::int64_t seconds);  // "3m20s", "-" for negative
+std::string yaml_of(const nlohmann::json& j);
+
+}  // namespace fleet::cli

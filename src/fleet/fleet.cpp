@@ -1,0 +1,321 @@
+// The door: turns the adapters' option structs into the operations' inputs (defaults, parsing of
+// sizes and times, the compose file loaded once), calls one operation, and translates whatever it
+// throws into a fleet::Error in one place (guard).
+#include "fleet/fleet.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "compose/loader.hpp"
+#include "engine/client.hpp"
+#include "fleet/operations.hpp"
+#include "util/durations.hpp"
+#include "util/units.hpp"
+
+namespace fleet {
+namespace {
+
+template <typename Fn>
+auto guard(Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (...) {
+    throw to_fleet_error();
+  }
+}
+
+// --since: unix seconds, a duration back from now (10m), or an RFC 3339 time.
+std::int64_t parse_since(const std::string& text) {
+  if (!text.empty() && text.size() < 12 && std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
+  if (auto d = util::parse_duration(text)) return static_cast<std::int64_t>(std::time(nullptr)) - *d / 1'000'000'000;
+  std::tm tm{};
+  if (text.size() >= 19 && strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return timegm(&tm);
+  throw InvalidInput("--since \"" + text + "\" is not a unix time, a duration (10m) or an RFC 3339 time");
+}
+
+std::map<std::string, std::string> parse_labels(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const auto& l : items) {
+    auto eq = l.find('=');
+    if (eq == std::string::npos || eq == 0) throw InvalidInput("--label \"" + l + "\" is not KEY=VALUE");
+    out[l.substr(0, eq)] = l.substr(eq + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Fleet::Impl {
+  FleetOptions options;
+  std::unique_ptr<engine::Client> own_client;
+  engine::Api* engine = nullptr;
+  std::optional<Context> context;
+  std::optional<compose::Project> project;
+
+  engine::Client& client() {
+    if (!own_client)
+      own_client = std::make_unique<engine::Client>(options.docker_host.empty()
+                                                        ? engine::Endpoint::from_environment()
+                                                        : engine::Endpoint::parse(options.docker_host));
+    return *own_client;
+  }
+
+  Context& ctx() {
+    if (!context) {
+      if (!engine) engine = &client();
+      context.emplace(Context{.client = *engine, .progress = options.progress});
+      context->settings = load_settings(context->home);
+      context->home.prepare();
+    }
+    return *context;
+  }
+
+  bool has_compose_file() const { return std::filesystem::exists(options.compose_file); }
+
+  const compose::Project& compose_project() {
+    if (project) return *project;
+    if (!has_compose_file()) throw InvalidInput("no compose file at " + options.compose_file + " (use -f FILE)");
+    project = compose::load_project(
+        {.file = options.compose_file,
+         .project_name = options.project_name.empty() ? std::nullopt : std::optional(options.project_name)});
+    auto known = project->all_profiles();
+    for (const auto& p : options.profiles)
+      if (p != "*" && std::find(known.begin(), known.end(), p) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        ctx().warn("Profile " + p, "no service uses it (known profiles: " + (list.empty() ? "none" : list) + ")");
+      }
+    return *project;
+  }
+
+  // Kernel commands work without a compose file; with one, its services and containers count too.
+  const compose::Project* optional_project() { return has_compose_file() ? &compose_project() : nullptr; }
+
+  Template template_of(const std::string& language, const std::string& config, const std::string& memory,
+                       std::optional<double> cpus, const std::string& image) {
+    const KernelDefaults& d = ctx().settings.kernels;
+    Template t{.language = language.empty() ? d.language : language,
+               .config = config.empty() ? d.config : config,
+               .image = image.empty() ? d.image : image,
+               .memory = d.memory,
+               .cpus = cpus.value_or(d.cpus),
+               .pids_limit = d.pids_limit};
+    if (t.language == "js") t.language = "javascript";
+    if (!memory.empty()) {
+      auto bytes = util::parse_size(memory);
+      if (!bytes) throw InvalidInput("--memory \"" + memory + "\" is not a size (e.g. 512m, 2g)");
+      t.memory = *bytes;
+    }
+    return t;
+  }
+};
+
+Fleet::Fleet(FleetOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+Fleet::Fleet(FleetOptions options, engine::Api& engine) : Fleet(std::move(options)) {
+  impl_->engine = &engine;
+}
+
+Fleet::~Fleet() = default;
+
+VersionReport Fleet::version() {
+  return guard([&] {
+    engine::Client& client = impl_->client();
+    engine::VersionInfo v = client.version();
+    return VersionReport{.fleet_version = PROJECT_VERSION,
+                         .endpoint = client.endpoint().address,
+                         .api_in_use = client.api_version().str(),
+                         .engine_version = v.version,
+                         .engine_api = v.api_version,
+                         .engine_min_api = v.min_api_version,
+                         .os = v.os,
+                         .arch = v.arch,
+                         .engine_raw = v.raw};
+  });
+}
+
+PingReport Fleet::ping() {
+  return guard([&] {
+    engine::Client& client = impl_->client();
+    return PingReport{client.endpoint().address, client.ping().api_version};
+  });
+}
+
+ConfigReport Fleet::config(const ConfigOptions& options) {
+  return guard([&] {
+    const compose::Project& p = impl_->compose_project();
+    ConfigReport r;
+    if (options.profiles) {
+      r.names = p.all_profiles();
+      return r;
+    }
+    auto selection = compose::select_services(p, {.profile_flags = impl_->options.profiles});
+    if (options.services) {
+      r.names = selection.enabled;
+      return r;
+    }
+    r.project = compose::to_json(p);
+    for (auto it = r.project["services"].begin(); it != r.project["services"].end();)
+      if (std::find(selection.enabled.begin(), selection.enabled.end(), it.key()) == selection.enabled.end())
+        it = r.project["services"].erase(it);
+      else
+        ++it;
+    return r;
+  });
+}
+
+BuildReport Fleet::build(const BuildOptions& options) {
+  return guard([&] {
+    Context& ctx = impl_->ctx();
+    if (!options.context.empty())
+      return BuildReport{{build_image(ctx, {.context = options.context, .tag = options.tag, .no_cache = options.no_cache})}};
+    return fleet::build(ctx, impl_->compose_project(),
+                        {.profile_flags = impl_->options.profiles, .names = options.services}, options.no_cache);
+  });
+}
+
+namespace {
+UpReport report_of(const ConvergeResult& r) {
+  UpReport out{.services = r.selection.targeted};
+  std::string text = r.plan.str();
+  for (std::size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
+    out.steps.push_back(text.substr(at, nl - at));
+  return out;
+}
+}  // namespace
+
+UpReport Fleet::up(const UpOptions& options) {
+  return guard([&] {
+    const compose::Project& p = impl_->compose_project();
+    for (const auto& [service, count] : options.replicas)
+      if (!p.services.count(service)) throw InvalidInput("--scale: no such service: " + service);
+    return report_of(fleet::up(
+        impl_->ctx(), p,
+        {.selection = {.profile_flags = impl_->options.profiles, .names = options.names, .names_may_be_profiles = true},
+         .replicas = options.replicas,
+         .wait = options.wait,
+         .wait_timeout = options.wait_timeout}));
+  });
+}
+
+UpReport Fleet::scale(const ScaleOptions& options) {
+  return guard([&] {
+    if (options.replicas.empty()) throw InvalidInput("scale what? (SERVICE N or SERVICE=N)");
+    return report_of(
+        fleet::scale(impl_->ctx(), impl_->compose_project(), options.replicas, options.wait, options.wait_timeout));
+  });
+}
+
+DownReport Fleet::down(const DownOptions& options) {
+  return guard([&] { return fleet::down(impl_->ctx(), impl_->compose_project(), options); });
+}
+
+std::vector<PsRow> Fleet::ps(bool all) {
+  return guard([&] { return fleet::ps(impl_->ctx(), impl_->compose_project(), all); });
+}
+
+CleanReport Fleet::clean() {
+  return guard([&] { return fleet::clean(impl_->ctx(), impl_->compose_project()); });
+}
+
+std::vector<HealthRow> Fleet::health(const std::vector<std::string>& names) {
+  return guard([&] {
+    Context& ctx = impl_->ctx();
+    const compose::Project* p = impl_->optional_project();
+    if (!names.empty()) return fleet::health(ctx, resolve(ctx, p, names, Resolve::Anything));
+    // Everything: every kernel, and the project's other containers.
+    auto containers = observe_kernels(ctx.client).containers;
+    if (p)
+      for (auto& c : observe_project(ctx.client, p->name).containers)
+        if (!c.kernel()) containers.push_back(std::move(c));
+    return fleet::health(ctx, containers);
+  });
+}
+
+void Fleet::logs(const LogsOptions& options, const LineSink& sink) {
+  guard([&] {
+    Context& ctx = impl_->ctx();
+    LogsRequest request{.follow = options.follow,
+                        .tail = options.tail,
+                        .timestamps = options.timestamps,
+                        .cancel = options.cancel};
+    if (!options.since.empty()) request.since = parse_since(options.since);
+    const compose::Project* p = impl_->optional_project();
+    if (options.names.empty()) {
+      request.containers = p ? observe_project(ctx.client, p->name).containers : observe_kernels(ctx.client).containers;
+      if (p) request.project = p->name;
+    } else {
+      request.containers = resolve(ctx, p, options.names, Resolve::Anything);
+      // Named services are followed across replicas that start later.
+      if (p)
+        for (const auto& name : options.names)
+          if (p->services.count(name)) request.services.push_back(name);
+      if (!request.services.empty()) request.project = p->name;
+    }
+    fleet::logs(ctx, request, sink);
+  });
+}
+
+int Fleet::shell(const ShellOptions& options, const OutputSink& output) {
+  return guard([&] {
+    Context& ctx = impl_->ctx();
+    if (options.target.empty()) throw InvalidInput("shell into what? (a kernel, a container or a service)");
+    const compose::Project* p = impl_->optional_project();
+    auto found = resolve(ctx, p, {options.target}, Resolve::Anything);
+    bool service = p && p->services.count(options.target);
+    const ObservedContainer* chosen = nullptr;
+    for (const auto& c : found)
+      if (!service || c.number == options.index) chosen = &c;
+    if (!chosen)
+      throw NotFound("service " + options.target + " has no container number " + std::to_string(options.index) +
+                     " (see `llmspell-fleet ps`)");
+    return fleet::shell(ctx, *chosen, options, output);
+  });
+}
+
+void Fleet::resize_shell(const std::string& session, int rows, int columns) {
+  guard([&] { impl_->ctx().client.exec_resize(session, rows, columns); });
+}
+
+KernelRow Fleet::spawn(const SpawnOptions& options) {
+  return guard([&] {
+    Template t = impl_->template_of(options.language, options.config, options.memory, options.cpus, options.image);
+    return fleet::spawn(impl_->ctx(), t,
+                        {.kernel_id = options.name, .owner = options.owner, .labels = parse_labels(options.labels)});
+  });
+}
+
+std::vector<KernelRow> Fleet::list(const ListOptions& options) {
+  return guard([&] { return fleet::list(impl_->ctx(), options); });
+}
+
+std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
+  return guard([&] {
+    if (options.timeout && *options.timeout < 0) throw InvalidInput("--timeout must be 0 or more seconds");
+    return fleet::stop(impl_->ctx(), options.names, options.timeout);
+  });
+}
+
+std::vector<KernelRow> Fleet::stop_all(const StopAllOptions& options) {
+  return guard([&] { return fleet::stop_all(impl_->ctx(), options.force); });
+}
+
+CleanupReport Fleet::cleanup() {
+  return guard([&] { return fleet::cleanup(impl_->ctx()); });
+}
+
+FindReport Fleet::find(const FindOptions& options) {
+  return guard([&] {
+    Template t = impl_->template_of(options.language, options.config, "", std::nullopt, "");
+    return fleet::find(impl_->ctx(), t, options.owner, options.shared);
+  });
+}
+
+MetricsReport Fleet::metrics() {
+  return guard([&] { return fleet::metrics(impl_->ctx()); });
+}
+
+}  // namespace fleet

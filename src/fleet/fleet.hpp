@@ -1,0 +1,71 @@
+// The fleet's one door. The command line and the REST service call these operations and render
+// what they return; they make no decisions of their own. Every operation fails with a fleet::Error
+// (errors.hpp), whatever failed underneath. The engine is reached lazily, and the compose file is
+// read only by operations that need it, so kernel commands work anywhere.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fleet/errors.hpp"
+#include "fleet/rows.hpp"
+
+namespace fleet {
+namespace engine {
+class Api;
+}
+
+struct FleetOptions {
+  std::string docker_host;                          // empty: DOCKER_HOST, else the default socket
+  std::string compose_file = "compose/docker-compose.yml";  // -f
+  std::string project_name;                         // -p
+  std::vector<std::string> profiles;                // --profile
+  ProgressSink progress = [](const ProgressEvent&) {};
+};
+
+class Fleet {
+ public:
+  explicit Fleet(FleetOptions options);
+  // On an engine of the caller's (tests drive the door with a fake engine); docker_host is unused.
+  Fleet(FleetOptions options, engine::Api& engine);
+  ~Fleet();
+  Fleet(const Fleet&) = delete;
+  Fleet& operator=(const Fleet&) = delete;
+
+  // --- the engine
+  VersionReport version();
+  PingReport ping();
+
+  // --- the compose project (the docker-fleet commands)
+  ConfigReport config(const ConfigOptions& options);
+  BuildReport build(const BuildOptions& options);
+  UpReport up(const UpOptions& options);
+  UpReport scale(const ScaleOptions& options);
+  DownReport down(const DownOptions& options);
+  std::vector<PsRow> ps(bool all);
+  CleanReport clean();
+
+  // --- any container of the fleet: kernels by id, name or host port; services and containers of
+  // the compose project by name
+  std::vector<HealthRow> health(const std::vector<std::string>& names);
+  void logs(const LogsOptions& options, const LineSink& sink);
+  // Returns the command's exit code.
+  int shell(const ShellOptions& options, const OutputSink& output);
+  void resize_shell(const std::string& session, int rows, int columns);
+
+  // --- kernels
+  KernelRow spawn(const SpawnOptions& options);
+  std::vector<KernelRow> list(const ListOptions& options);
+  std::vector<KernelRow> stop(const StopOptions& options);
+  std::vector<KernelRow> stop_all(const StopAllOptions& options);
+  CleanupReport cleanup();
+  FindReport find(const FindOptions& options);
+  MetricsReport metrics();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fleet

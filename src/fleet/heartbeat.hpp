@@ -1,0 +1,13 @@
+// A heartbeat round trip with a kernel from the host, through its published hb port: the Jupyter
+// protocol's own liveness check (a ZeroMQ REQ that the kernel's REP socket echoes).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace fleet {
+
+// Empty when the kernel echoed within `timeout`, else why not.
+std::string heartbeat(const std::string& ip, int port, std::chrono::milliseconds timeout);
+
+}  // namespace fleet

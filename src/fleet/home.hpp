@@ -1,0 +1,31 @@
+// The fleet home (the seed's ~/.llmspell/fleet): where the fleet keeps what it writes on the host,
+// and where it finds its inputs.
+//   <home>/<kernel-id>.json      host connection files (mode 0600: they hold the kernel's key)
+//   <home>/registry/registry.json  kernels, ports, owners, states; no keys. The registry service is
+//                                given this folder alone, so nothing secret is ever served.
+//   <home>/locks/                 locks that make concurrent fleet processes take turns
+//   <home>/logs/                  kernel logs
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace fleet {
+
+struct FleetHome {
+  std::filesystem::path root;            // LLMSPELL_FLEET_HOME, else ~/.llmspell/fleet
+  std::filesystem::path configs_dir;     // LLMSPELL_FLEET_CONFIGS, else the project's configs/
+  std::filesystem::path kernel_context;  // LLMSPELL_KERNEL_CONTEXT, else build/docker/kernel beside the binary
+
+  static FleetHome from_environment();
+
+  std::filesystem::path connection_file(const std::string& kernel_id) const;
+  std::filesystem::path registry_dir() const;
+  std::filesystem::path registry_file() const;
+  std::filesystem::path lock_file(const std::string& name) const;
+  std::filesystem::path logs_dir() const;
+  // Creates the folders (the home itself 0700: only its owner lists it).
+  void prepare() const;
+};
+
+}  // namespace fleet

@@ -1,0 +1,57 @@
+// What the engine has of the fleet, read back from labels: the one snapshot every plan starts from
+// (up, scale, down, spawn, stop, cleanup, find) and every listing shows. Labels are the source of
+// truth, so a fleet process killed at any point loses nothing.
+//
+// Membership: a container belongs to the fleet when it carries the managed label as written on the
+// container itself. Docker merges an image's labels into its containers' labels, so a label whose
+// key and value the image also carries is set aside as inherited and never decides anything. A
+// container that looks like the fleet's but is not (labels only inherited, a compose replica
+// without its service or number) is reported as foreign and left alone.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/api.hpp"
+
+namespace fleet {
+
+struct ObservedContainer {
+  std::string id;
+  std::string name;
+  std::string service;  // compose replicas: their service; spawned kernels: their template's name
+  int number = 0;       // compose replicas: 1..N; spawned kernels: 0
+  std::string state;    // created, running, paused, restarting, exited, dead
+  std::string config_hash;
+  std::string image_id;  // the image the fleet created it from (compose's label)
+  std::int64_t created = 0;
+  std::string project;  // compose replicas only
+  std::string kernel_id;  // kernels only
+  std::string status;     // the engine's text, e.g. "Up 2 minutes (healthy)"
+  std::vector<engine::PortBinding> ports;
+  engine::Labels labels;  // as the fleet wrote them (inherited ones left out)
+
+  bool kernel() const { return !kernel_id.empty(); }
+  bool spawned() const { return kernel() && project.empty(); }
+  std::string label(const char* key) const;
+  // Published host port of container port `private_port`, 0 when none.
+  int host_port(int private_port) const;
+};
+
+struct Observed {
+  std::vector<ObservedContainer> containers;
+  std::set<std::string> networks;  // engine names (projects only)
+  std::set<std::string> volumes;   // engine names (projects only)
+  std::vector<std::string> foreign;  // "name: why", for a warning
+};
+
+// The fleet's containers matching `filters` (all states).
+Observed observe_containers(engine::Api& engine, const engine::Filters& filters);
+// Every kernel: spawned ones and replicas of compose kernel services, of any project.
+Observed observe_kernels(engine::Api& engine);
+// A compose project's containers (one-off ones left out), networks and volumes.
+Observed observe_project(engine::Api& engine, const std::string& project);
+
+}  // namespace fleet

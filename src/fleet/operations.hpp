@@ -1,0 +1,123 @@
+// The operations behind the door (fleet.hpp), one file each. Internal to the fleet module: they take
+// the engine and compose types the door keeps to itself. Each observes, plans and executes through
+// the executor when it changes anything.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compose/model.hpp"
+#include "compose/profiles.hpp"
+#include "engine/api.hpp"
+#include "fleet/home.hpp"
+#include "fleet/observe.hpp"
+#include "fleet/plan.hpp"
+#include "fleet/rows.hpp"
+#include "fleet/settings.hpp"
+#include "fleet/templates.hpp"
+#include "util/clock.hpp"
+
+namespace fleet {
+
+// What every operation works with.
+struct Context {
+  engine::Api& client;
+  FleetHome home = FleetHome::from_environment();
+  FleetSettings settings;
+  ProgressSink progress = [](const ProgressEvent&) {};
+  unsigned parallel = 4;
+  util::Clock* clock = nullptr;  // the system clock when null
+
+  util::Clock& time() const { return clock ? *clock : util::Clock::system(); }
+  void warn(const std::string& object, const std::string& text) const {
+    progress({object, text, ProgressEvent::Kind::Warning});
+  }
+};
+
+// --- the compose project
+struct ConvergeOptions {
+  compose::SelectionRequest selection;
+  std::map<std::string, int> replicas;  // exact counts (scale)
+  bool wait = false;
+  std::chrono::seconds wait_timeout{120};
+};
+struct ConvergeResult {
+  compose::Selection selection;
+  Plan plan;
+};
+ConvergeResult up(Context& ctx, const compose::Project& project, const ConvergeOptions& options);
+// `scale SERVICE N`: converges the named services to their counts (their dependencies come up too).
+ConvergeResult scale(Context& ctx, const compose::Project& project, const std::map<std::string, int>& replicas,
+                     bool wait, std::chrono::seconds wait_timeout);
+DownReport down(Context& ctx, const compose::Project& project, const DownOptions& options);
+BuildReport build(Context& ctx, const compose::Project& project, const compose::SelectionRequest& selection,
+                  bool no_cache);
+std::vector<PsRow> ps(Context& ctx, const compose::Project& project, bool all);
+CleanReport clean(Context& ctx, const compose::Project& project);
+
+// --- images: one identity for llmspell:latest, whoever builds it (image_build.cpp)
+struct ImageBuild {
+  std::filesystem::path context;
+  std::string dockerfile = "Dockerfile";
+  std::string tag;
+  bool no_cache = false;
+};
+// Builds unless an image of that tag was built from the same context; removes the image it replaced
+// when nothing uses it any more.
+BuildReport::Image build_image(Context& ctx, const ImageBuild& build);
+// Removes images the fleet built that lost their tag to a rebuild and no container uses.
+int remove_replaced_images(Context& ctx);
+// The image of `tag`, built from the kernel's staged context when it is missing.
+std::string ensure_kernel_image(Context& ctx, const std::string& tag);
+
+// --- any container: kernels by id, name, container id or host port; compose services and
+// containers by name (when a project is given). Every name is checked before anything is done:
+// one unknown name is a NotFound naming it, and nothing happens.
+enum class Resolve { KernelsOnly, Anything };
+std::vector<ObservedContainer> resolve(Context& ctx, const compose::Project* project,
+                                       const std::vector<std::string>& names, Resolve what);
+
+std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>& containers);
+struct LogsRequest {
+  std::vector<ObservedContainer> containers;
+  bool follow = false;
+  std::optional<int> tail;
+  std::optional<std::int64_t> since;
+  bool timestamps = false;
+  const std::atomic<bool>* cancel = nullptr;
+  // With follow: containers of these services of this project that start later are followed too.
+  std::string project;
+  std::vector<std::string> services;  // empty with a project: any of its services
+};
+void logs(Context& ctx, const LogsRequest& request, const LineSink& sink);
+int shell(Context& ctx, const ObservedContainer& container, const ShellOptions& options,
+          const OutputSink& output);
+
+// --- kernels (kernels.cpp)
+struct SpawnExtras {
+  std::string kernel_id;  // default kernel-<8 hex digits>
+  std::string owner;
+  std::map<std::string, std::string> labels;
+};
+KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras);
+std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
+std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout);
+std::vector<KernelRow> stop_all(Context& ctx, bool force);
+CleanupReport cleanup(Context& ctx);
+FindReport find(Context& ctx, const Template& t, const std::string& owner, bool shared);
+MetricsReport metrics(Context& ctx);
+// A row per kernel from what was observed (no extra engine calls but an inspect of exited ones).
+std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedContainer>& kernels);
+
+// --- the registry (registry.cpp): registry.json from the engine's state, and the connection files
+// of kernels that are gone removed. Returns the files removed.
+struct RegistryRefresh {
+  std::vector<std::string> removed_files;
+  int dropped_entries = 0;  // entries of the previous registry.json whose kernel is gone
+};
+RegistryRefresh refresh_registry(Context& ctx);
+
+}  // namespace fleet

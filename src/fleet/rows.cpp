@@ -1,0 +1,102 @@
+#include "fleet/rows.hpp"
+
+namespace fleet {
+namespace {
+template <typename T>
+void put(nlohmann::json& j, const char* key, const std::optional<T>& value) {
+  if (value) j[key] = *value;
+}
+}  // namespace
+
+nlohmann::json VersionReport::to_json() const {
+  return {{"client", {{"version", fleet_version}, {"api_version", api_in_use}, {"endpoint", endpoint}}},
+          {"engine", engine_raw}};
+}
+
+nlohmann::json UpReport::to_json() const {
+  return {{"services", services}, {"steps", steps}};
+}
+
+nlohmann::json DownReport::to_json() const {
+  return {{"containers", containers}, {"networks", networks}, {"volumes", volumes}};
+}
+
+nlohmann::json PsRow::to_json() const {
+  return {{"name", name},     {"service", service}, {"number", number}, {"state", state},
+          {"health", health}, {"ports", ports},     {"memory", memory}, {"cpus", cpus},
+          {"uptime_seconds", uptime_seconds},       {"id", id}};
+}
+
+nlohmann::json HealthRow::to_json() const {
+  nlohmann::json probes_json = nlohmann::json::array();
+  for (const auto& p : probes)
+    probes_json.push_back({{"host_ip", p.host_ip},
+                           {"host_port", p.host_port},
+                           {"container_port", p.container_port},
+                           {"ok", p.ok},
+                           {"error", p.error}});
+  nlohmann::json j = {{"name", name},     {"service", service}, {"state", state},
+                      {"health", health}, {"ok", ok},           {"ports", probes_json}};
+  if (!kernel_id.empty()) j["kernel_id"] = kernel_id;
+  if (heartbeat) j["heartbeat"] = {{"ok", *heartbeat}, {"error", heartbeat_error}};
+  return j;
+}
+
+std::string KernelRow::state_text() const {
+  return state_reason.empty() ? state : state + " (" + state_reason + ")";
+}
+
+nlohmann::json KernelRow::to_json() const {
+  nlohmann::json j = {{"kernel_id", kernel_id},
+                      {"container", container},
+                      {"container_id", container_id},
+                      {"origin", origin},
+                      {"language", language},
+                      {"config", config},
+                      {"owner", owner},
+                      {"state", state},
+                      {"state_reason", state_reason},
+                      {"health", health},
+                      {"shell_port", shell_port},
+                      {"ports", ports},
+                      {"connection_file", connection_file},
+                      {"created", created}};
+  if (!project.empty()) j["project"] = project, j["service"] = service;
+  put(j, "cpu_percent", cpu_percent);
+  put(j, "memory_used", memory_used);
+  put(j, "memory_limit", memory_limit);
+  put(j, "uptime_seconds", uptime_seconds);
+  put(j, "clients", clients);
+  return j;
+}
+
+nlohmann::json CleanupReport::to_json() const {
+  return {{"removed", removed},
+          {"connection_files", connection_files},
+          {"registry_entries_dropped", registry_entries_dropped}};
+}
+
+nlohmann::json FindReport::to_json() const {
+  nlohmann::json j = kernel.to_json();
+  j["created"] = created;
+  return j;
+}
+
+nlohmann::json MetricsReport::to_json() const {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& k : kernels)
+    rows.push_back({{"kernel_id", k.kernel_id},
+                    {"state", k.state},
+                    {"cpu_percent", k.cpu_percent},
+                    {"memory_used", k.memory_used},
+                    {"memory_limit", k.memory_limit},
+                    {"memory_percent", k.memory_percent}});
+  return {{"kernels_by_state", kernels_by_state},
+          {"kernels", rows},
+          {"total", {{"cpu_percent", total_cpu_percent},
+                     {"memory_used", total_memory_used},
+                     {"memory_limit", total_memory_limit}}},
+          {"sample_seconds", sample_seconds}};
+}
+
+}  // namespace fleet

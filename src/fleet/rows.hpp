@@ -1,0 +1,228 @@
+// What the fleet's door (fleet.hpp) takes and gives: option structs in, result rows out, each row
+// with a to_json so the CLI's --json and the REST service render the same thing. Plain data: no
+// engine or compose types cross the door.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fleet {
+
+// --- progress of long operations: "Container llmspell-kernel-lua-openai-1" "Started".
+struct ProgressEvent {
+  enum class Kind { Working, Done, Failed, Warning };
+  std::string object;
+  std::string status;
+  Kind kind = Kind::Working;
+};
+using ProgressSink = std::function<void(const ProgressEvent&)>;
+
+// --- output of containers (logs, shell)
+enum class Stream { Stdout = 1, Stderr = 2 };
+// Whole lines, each with its container; called from several threads, never at once.
+using LineSink = std::function<void(const std::string& container, Stream stream, std::string_view line)>;
+// Raw output chunks; return false to stop reading.
+using OutputSink = std::function<bool(Stream stream, std::string_view data)>;
+
+// --- engine
+struct VersionReport {
+  std::string fleet_version, endpoint, api_in_use;
+  std::string engine_version, engine_api, engine_min_api, os, arch;
+  nlohmann::json engine_raw;
+  nlohmann::json to_json() const;
+};
+struct PingReport {
+  std::string endpoint, api_version;
+};
+
+// --- compose project
+struct ConfigOptions {
+  bool services = false;  // the enabled services' names only
+  bool profiles = false;  // every profile the file names only
+};
+struct ConfigReport {
+  std::vector<std::string> names;  // services or profiles, when asked for
+  nlohmann::json project;          // the resolved file, enabled services only
+};
+
+struct BuildOptions {
+  std::vector<std::string> services;  // default: every enabled service with a build section
+  std::string context;                // build this folder instead (with tag)
+  std::string tag = "llmspell:latest";
+  bool no_cache = false;
+};
+struct BuildReport {
+  struct Image {
+    std::string tag, id;
+    bool rebuilt = false;  // false: the content was unchanged, the image kept
+  };
+  std::vector<Image> images;
+};
+
+struct UpOptions {
+  std::vector<std::string> names;       // profiles (as in `up dev`) or services
+  std::map<std::string, int> replicas;  // --scale SERVICE=N
+  bool wait = false;
+  std::chrono::seconds wait_timeout{120};
+};
+struct ScaleOptions {
+  std::map<std::string, int> replicas;
+  bool wait = false;
+  std::chrono::seconds wait_timeout{120};
+};
+struct UpReport {
+  std::vector<std::string> services;  // targeted
+  std::vector<std::string> steps;     // what was done, one line per engine step
+  nlohmann::json to_json() const;
+};
+
+struct DownOptions {
+  bool volumes = false;
+  std::optional<int> timeout;  // seconds; else each container's own stop timeout
+};
+struct DownReport {
+  int containers = 0, networks = 0, volumes = 0;
+  nlohmann::json to_json() const;
+};
+
+struct PsRow {
+  std::string name, service, state, health, ports;
+  int number = 0;
+  std::int64_t memory = 0;           // bytes, 0 = unlimited
+  double cpus = 0;                   // 0 = unlimited
+  std::int64_t uptime_seconds = -1;  // -1 when not running
+  std::string id;
+  nlohmann::json to_json() const;
+};
+
+struct PortProbe {
+  std::string host_ip;
+  int host_port = 0;
+  int container_port = 0;
+  bool ok = false;
+  std::string error;
+};
+struct HealthRow {
+  std::string name, service, kernel_id, state, health;  // health: healthy, unhealthy, starting, none
+  std::vector<PortProbe> probes;                        // a TCP connect to every published port
+  std::optional<bool> heartbeat;                        // kernels: a heartbeat round trip answered
+  std::string heartbeat_error;
+  bool ok = false;  // running, healthy (or no healthcheck), every probe answered
+  nlohmann::json to_json() const;
+};
+
+struct LogsOptions {
+  std::vector<std::string> names;  // kernels (id, name, port), services or containers; empty: all
+  bool follow = false;
+  std::optional<int> tail;
+  std::string since;  // unix seconds, a duration back from now (10m) or an RFC 3339 time
+  bool timestamps = false;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct ShellOptions {
+  std::string target;  // a kernel (id, name, port), a container, or a service (with index)
+  int index = 1;
+  std::vector<std::string> command;  // empty: an interactive shell
+  bool tty = false;
+  int stdin_fd = -1;           // -1: no input
+  std::function<void()> tick;  // called while attached (resize checks)
+  std::function<void(const std::string& session)> on_started;  // the session resize_shell takes
+};
+
+struct CleanReport {
+  DownReport down;
+  int images = 0;
+  int test_leftovers = 0;
+};
+
+// --- kernels
+struct SpawnOptions {
+  std::string config;    // a file of configs/ (default: the fleet config's)
+  std::string language;  // lua or javascript (default: the fleet config's)
+  std::string memory;    // e.g. 512m (default: the fleet config's)
+  std::optional<double> cpus;
+  std::string name;   // the kernel id (default kernel-<8 hex digits>)
+  std::string owner;  // default: the OS user
+  std::string image;  // default: the fleet config's (llmspell:latest)
+  std::vector<std::string> labels;  // extra KEY=VALUE labels
+};
+
+struct KernelRow {
+  std::string kernel_id, container, container_id;
+  std::string origin;  // spawned, or compose (a replica of a service of `project`)
+  std::string project, service;
+  std::string language, config, owner;
+  std::string state;         // the engine's: running, paused, exited...
+  std::string state_reason;  // exited: "exit code 0", "OOM killed"
+  std::string health;        // healthy, unhealthy, starting, none
+  int shell_port = 0;        // host port of the shell socket, 0 when not published
+  std::map<std::string, int> ports;  // shell, iopub, stdin, control, hb -> host port
+  std::string connection_file;       // empty when none is in this fleet home
+  std::int64_t created = 0;          // unix seconds
+  // --verbose
+  std::optional<double> cpu_percent;
+  std::optional<std::int64_t> memory_used, memory_limit;
+  std::optional<std::int64_t> uptime_seconds;
+  std::optional<int> clients;
+  // "exited (OOM killed)", "running", ...
+  std::string state_text() const;
+  nlohmann::json to_json() const;
+};
+
+struct ListOptions {
+  bool verbose = false;  // CPU, memory, uptime, clients (one stats period, about a second)
+  std::string owner;     // only this owner's kernels
+};
+
+struct StopOptions {
+  std::vector<std::string> names;  // kernel ids, container names or host ports
+  std::optional<int> timeout;      // seconds before SIGKILL (default 30)
+};
+struct StopAllOptions {
+  bool force = false;  // no grace period
+};
+
+struct CleanupReport {
+  std::vector<std::string> removed;           // kernels that had exited or died
+  std::vector<std::string> connection_files;  // stale files removed
+  int registry_entries_dropped = 0;
+  nlohmann::json to_json() const;
+};
+
+struct FindOptions {
+  std::string language, config;
+  bool shared = false;  // any owner's kernel will do
+  std::string owner;    // default: the OS user
+};
+struct FindReport {
+  KernelRow kernel;
+  bool created = false;
+  nlohmann::json to_json() const;
+};
+
+struct KernelMetrics {
+  std::string kernel_id, state;
+  double cpu_percent = 0;
+  std::int64_t memory_used = 0, memory_limit = 0;
+  double memory_percent = 0;
+};
+struct MetricsReport {
+  std::map<std::string, int> kernels_by_state;
+  std::vector<KernelMetrics> kernels;
+  double total_cpu_percent = 0;
+  std::int64_t total_memory_used = 0, total_memory_limit = 0;
+  double sample_seconds = 0;  // how long the parallel sample took
+  nlohmann::json to_json() const;
+};
+
+}  // namespace fleet

@@ -1,0 +1,98 @@
+#include "fleet/templates.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "fleet/container_spec.hpp"
+#include "fleet/errors.hpp"
+
+namespace fleet {
+namespace {
+
+constexpr const char* kLanguages[] = {"lua", "javascript"};
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out.empty() ? "none" : out;
+}
+
+}  // namespace
+
+std::string template_name(const std::string& language, const std::string& config) {
+  return language + "-" + std::filesystem::path(config).stem().string();
+}
+
+std::string template_name(const Template& t) {
+  return template_name(t.language, t.config);
+}
+
+std::vector<std::string> kernel_configs(const FleetHome& home) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(home.configs_dir, ec)) {
+    auto name = entry.path().filename().string();
+    if (entry.is_regular_file() && entry.path().extension() == ".toml" && name != kSettingsFile)
+      out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void check_template(const Template& t, const FleetHome& home) {
+  if (std::find(std::begin(kLanguages), std::end(kLanguages), t.language) == std::end(kLanguages))
+    throw InvalidInput("language \"" + t.language + "\" is not supported (lua or javascript)");
+  check_plain_name("config", t.config);
+  auto configs = kernel_configs(home);
+  if (std::find(configs.begin(), configs.end(), t.config) == configs.end())
+    throw InvalidInput("config " + t.config + " not found in " + home.configs_dir.string() +
+                       " (valid: " + joined(configs) + ")");
+  if (t.memory < 6 * 1024 * 1024) throw InvalidInput("memory must be at least 6 MiB");
+  if (!(t.cpus > 0)) throw InvalidInput("cpus must be more than 0");
+  if (t.image.empty()) throw InvalidInput("image must not be empty");
+}
+
+compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip) {
+  compose::Service s;
+  s.name = template_name(t);
+  s.image = t.image;
+  s.command = std::vector<std::string>{"start", "--port", std::to_string(kKernelShellPort), "--language",
+                                       t.language};
+  s.user = "1000:1000";
+  s.mem_limit = t.memory;
+  s.cpus = t.cpus;
+  s.pids_limit = t.pids_limit;
+  s.cap_drop = {"ALL"};
+  s.security_opt = {"no-new-privileges:true"};
+  s.restart = "no";  // a spawned kernel that dies stays dead, and says why (list)
+  s.stop_grace_period_ns = 30'000'000'000;
+  s.healthcheck = kernel_healthcheck();
+  for (int i = 0; i < kKernelPortCount; ++i)
+    s.ports.push_back({.host_ip = publish_ip, .host_port = 0, .container_port = kKernelShellPort + i});
+  s.volumes.push_back({.type = "bind",
+                       .source = std::filesystem::absolute(home.configs_dir / t.config).string(),
+                       .target = kKernelConfigPath,
+                       .read_only = true});
+  s.extensions["x-fleet"] = {{"kernel", true}};
+  return s;
+}
+
+compose::Project templates_project(const FleetHome& home, std::vector<compose::Service> services) {
+  compose::Project p;
+  p.name = "llmspell-kernels";
+  p.working_dir = home.root;
+  p.source_name = "kernel templates";
+  for (auto& s : services) p.services.emplace(s.name, std::move(s));
+  return p;
+}
+
+std::string current_user() {
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_name) return pw->pw_name;
+  if (const char* user = std::getenv("USER"); user && *user) return user;
+  return std::to_string(::geteuid());
+}
+
+}  // namespace fleet
