@@ -1,0 +1,31 @@
+# The module layering, checked on the sources: each module may include only what it may use.
+#   util    <- nothing of the project          engine  <- util
+#   compose <- util                            fleet   <- util, engine, compose
+#   cli     <- util and the fleet's door only (fleet.hpp, rows.hpp, errors.hpp)
+#   kernel  <- util (the in-container program shares nothing else with the manager)
+# Run: cmake -DSOURCE_DIR=<repo> -P tests/layering.cmake (registered with ctest as unit.layering).
+set(allowed_util "util/")
+set(allowed_engine "util/|engine/")
+set(allowed_compose "util/|compose/")
+set(allowed_fleet "util/|engine/|compose/|fleet/")
+set(allowed_cli "util/|cli/|fleet/fleet\\.hpp|fleet/rows\\.hpp|fleet/errors\\.hpp")
+set(allowed_kernel "util/|kernel/")
+
+set(failures "")
+foreach(module util engine compose fleet cli kernel)
+  file(GLOB sources ${SOURCE_DIR}/src/${module}/*.cpp ${SOURCE_DIR}/src/${module}/*.hpp)
+  foreach(source ${sources})
+    file(STRINGS ${source} includes REGEX "^#include \"[a-z]+/")
+    foreach(line ${includes})
+      string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" header "${line}")
+      if(NOT header MATCHES "^(${allowed_${module}})")
+        file(RELATIVE_PATH where ${SOURCE_DIR} ${source})
+        string(APPEND failures "  ${where} includes ${header} (module ${module} may include: ${allowed_${module}})\n")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(failures)
+  message(FATAL_ERROR "layering broken:\n${failures}")
+endif()
+message(STATUS "layering ok")
