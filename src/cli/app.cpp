@@ -175,6 +175,7 @@ int run(int argc, char** argv) {
   find->add_option("--config", find_options.config, "a kernel config of configs/ (default default.toml)");
   find->add_flag("--shared", find_options.shared, "anyone's kernel will do (a collaborative session)");
   find->add_option("--owner", find_options.owner, "find for this owner (default: you)");
+  find->add_option("--label", find_options.labels, "extra KEY=VALUE label on a kernel it creates (repeatable)");
   find->add_flag("--json", find_json);
 
   bool metrics_json = false;

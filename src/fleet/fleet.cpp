@@ -310,7 +310,8 @@ CleanupReport Fleet::cleanup() {
 FindReport Fleet::find(const FindOptions& options) {
   return guard([&] {
     Template t = impl_->template_of(options.language, options.config, "", std::nullopt, "");
-    return fleet::find(impl_->ctx(), t, options.owner, options.shared);
+    return fleet::find(impl_->ctx(), t, {.owner = options.owner, .labels = parse_labels(options.labels)},
+                       options.shared);
   });
 }
 

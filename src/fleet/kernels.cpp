@@ -146,8 +146,9 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
   std::map<std::string, std::string> image_ids{{name, ensure_kernel_image(ctx, t.image)}};
   const compose::Project templates = templates_project(ctx.home, {std::move(service)});
 
-  // The port lock is held from choosing the block until the engine has bound it (started).
-  util::FileLock ports(ctx.home.lock_file("ports"));
+  // The port lock is held from choosing the block until the engine has bound it (started). It is
+  // the host's, not the fleet home's: every user's fleet picks from the same ports.
+  util::FileLock ports(std::filesystem::temp_directory_path() / "llmspell-fleet-ports.lock", 0666);
   int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client), [&](int port) {
     return port_free(ctx.settings.kernels.publish_ip, port);
   });
@@ -243,9 +244,10 @@ CleanupReport cleanup(Context& ctx) {
   return report;
 }
 
-FindReport find(Context& ctx, const Template& t, const std::string& owner_asked, bool shared) {
+FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared) {
   check_template(t, ctx.home);
-  const std::string owner = owner_asked.empty() ? current_user() : owner_asked;
+  check_labels(extras.labels);
+  const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
   const std::string hash = template_hash(ctx, t);
   // One finder per template at a time: ten concurrent finds end with one kernel, not ten.
   util::FileLock lock(ctx.home.lock_file("find-" + hash.substr(0, 16)));
@@ -262,7 +264,7 @@ FindReport find(Context& ctx, const Template& t, const std::string& owner_asked,
       continue;
     return {kernel_rows(ctx, {k}).front(), false};
   }
-  return {spawn(ctx, t, {.owner = owner}), true};
+  return {spawn(ctx, t, {.owner = owner, .labels = extras.labels}), true};
 }
 
 MetricsReport metrics(Context& ctx) {

@@ -107,7 +107,7 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
 std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout);
 std::vector<KernelRow> stop_all(Context& ctx, bool force);
 CleanupReport cleanup(Context& ctx);
-FindReport find(Context& ctx, const Template& t, const std::string& owner, bool shared);
+FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared);
 MetricsReport metrics(Context& ctx);
 // A row per kernel from what was observed (no extra engine calls but an inspect of exited ones).
 std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedContainer>& kernels);

@@ -203,6 +203,7 @@ struct FindOptions {
   std::string language, config;
   bool shared = false;  // any owner's kernel will do
   std::string owner;    // default: the OS user
+  std::vector<std::string> labels;  // KEY=VALUE labels for a kernel it creates (not matched on)
 };
 struct FindReport {
   KernelRow kernel;

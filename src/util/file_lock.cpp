@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,10 +11,16 @@
 
 namespace fleet::util {
 
-FileLock::FileLock(const std::filesystem::path& path) {
+FileLock::FileLock(const std::filesystem::path& path, unsigned mode) {
   std::filesystem::create_directories(path.parent_path());
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // Opened without O_CREAT first: in a sticky /tmp, protected_regular refuses O_CREAT on a file that
+  // another user created, even one we may open.
+  fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd_ < 0 && errno == ENOENT) fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, mode);
   if (fd_ < 0) throw std::runtime_error("cannot open lock file " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 0777) != mode)
+    ::fchmod(fd_, mode);  // the umask narrowed it
   while (::flock(fd_, LOCK_EX) != 0) {
     if (errno == EINTR) continue;
     int error = errno;

@@ -8,8 +8,9 @@ namespace fleet::util {
 
 class FileLock {
  public:
-  // Creates the file (and its folder) when missing, then blocks until the lock is ours.
-  explicit FileLock(const std::filesystem::path& path);
+  // Creates the file (and its folder) when missing, with `mode` (a lock shared by several users
+  // needs 0666), then blocks until the lock is ours.
+  explicit FileLock(const std::filesystem::path& path, unsigned mode = 0600);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
