@@ -20,6 +20,8 @@ import urllib.parse
 from jupyter_client import BlockingKernelClient
 
 CLI = os.environ["FLEET_CLI"]
+# Another image than the default llmspell:latest, e.g. one built from a branch under test.
+IMAGE = os.environ.get("FLEET_TEST_IMAGE", "llmspell:latest")
 SESSION = f"py{os.getpid()}-{int(time.time())}"
 TEST_LABELS = {
     "dev.llmspell.fleet-test.session": SESSION,
@@ -66,7 +68,7 @@ ENGINE = Engine()
 
 
 def spawn(language, config="openai.toml"):
-    args = [CLI, "spawn", config, language, "--json"]
+    args = [CLI, "spawn", config, language, "--json", "--image", IMAGE]
     for key, value in TEST_LABELS.items():
         args += ["--label", f"{key}={value}"]
     done = subprocess.run(args, env=ENV, capture_output=True, text=True, timeout=120)
