@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 
 #include <fstream>
 #include <thread>
@@ -56,6 +58,18 @@ int bind_port(zmq::socket_t& socket, const std::string& transport, const std::st
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
 }
 
+// Sends `socket`'s connection events to a PAIR socket we read. Set up before the bind, so that no
+// accepted connection goes unseen.
+std::unique_ptr<zmq::socket_t> watch_connections(zmq::context_t& context, zmq::socket_t& socket,
+                                                 const std::string& name) {
+  std::string address = "inproc://llmspell-monitor-" + name;
+  if (zmq_socket_monitor(socket.handle(), address.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0)
+    throw zmq::error_t();
+  auto monitor = std::make_unique<zmq::socket_t>(context, zmq::socket_type::pair);
+  monitor->connect(address);
+  return monitor;
+}
+
 }  // namespace
 
 Kernel::Kernel(KernelOptions options)
@@ -80,6 +94,8 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   stdin_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   iopub_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pub);
   heartbeat_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::rep);
+  shell_monitor_ = watch_connections(*context_, *shell_, "shell");
+  iopub_monitor_ = watch_connections(*context_, *iopub_, "iopub");
   ConnectionInfo& c = options_.connection;
   c.shell_port = bind_port(*shell_, c.transport, options_.bind_ip, c.shell_port);
   c.iopub_port = bind_port(*iopub_, c.transport, options_.bind_ip, c.iopub_port);
@@ -105,16 +121,22 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
   std::thread control([&] { control_loop(stop, interrupt); });
   std::thread heartbeat([&] { heartbeat_loop(stop); });
+  std::thread monitor([&] { monitor_loop(stop); });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   shell_loop(stop);
   control.join();
   heartbeat.join();
+  monitor.join();
   {
     std::lock_guard lock(status_mutex_);
     execution_state_ = "stopped";
+    clients_.clear();  // the sockets close next: a stopped kernel serves no one
   }
   write_status_file();
   spdlog::info("kernel {} stopped", options_.kernel_id);
+  // The monitors' inproc peers go before the watched sockets, so nothing waits on them at exit.
+  shell_monitor_.reset();
+  iopub_monitor_.reset();
   shell_.reset();
   control_.reset();
   stdin_.reset();
@@ -179,6 +201,37 @@ void Kernel::heartbeat_loop(const std::atomic<bool>& stop) {
     if (!wait_readable(items, 1)) continue;
     auto frames = receive(*heartbeat_);
     if (!frames.empty()) send(*heartbeat_, frames);
+  }
+}
+
+void Kernel::monitor_loop(const std::atomic<bool>& stop) {
+  const std::pair<zmq::socket_t*, Channel> monitors[] = {{shell_monitor_.get(), Channel::shell},
+                                                         {iopub_monitor_.get(), Channel::iopub}};
+  while (!should_stop(stop)) {
+    zmq::pollitem_t items[] = {{static_cast<void*>(*shell_monitor_), 0, ZMQ_POLLIN, 0},
+                               {static_cast<void*>(*iopub_monitor_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, 2)) continue;
+    bool changed = false;
+    for (std::size_t i = 0; i < 2; ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      auto [socket, channel] = monitors[i];
+      // An event is two frames: the 16-bit event number with a 32-bit value (the connection's file
+      // descriptor for these two events), then the endpoint.
+      for (auto frames = receive(*socket); !frames.empty(); frames = receive(*socket)) {
+        if (frames[0].size() < 6) continue;
+        std::uint16_t event;
+        std::uint32_t fd;
+        std::memcpy(&event, frames[0].data(), sizeof event);
+        std::memcpy(&fd, frames[0].data() + sizeof event, sizeof fd);
+        std::lock_guard lock(status_mutex_);
+        changed = clients_.on_event(channel, event, static_cast<int>(fd)) || changed;
+      }
+    }
+    if (!changed) continue;
+    write_status_file();
+    std::lock_guard lock(status_mutex_);
+    spdlog::debug("clients: {} (shell {}, iopub {})", clients_.clients(),
+                  clients_.connections(Channel::shell), clients_.connections(Channel::iopub));
   }
 }
 
@@ -340,10 +393,12 @@ nlohmann::json Kernel::kernel_info() const {
 
 nlohmann::json Kernel::status() const {
   std::lock_guard lock(status_mutex_);
-  return {{"kernel_id", options_.kernel_id},     {"language", options_.language},
-          {"execution_state", execution_state_}, {"last_activity", last_activity_},
-          {"execution_count", execution_count_}, {"started_at", started_at_},
-          {"pid", static_cast<long>(::getpid())}};
+  nlohmann::json s = {{"kernel_id", options_.kernel_id},     {"language", options_.language},
+                      {"execution_state", execution_state_}, {"last_activity", last_activity_},
+                      {"execution_count", execution_count_}, {"started_at", started_at_},
+                      {"pid", static_cast<long>(::getpid())}};
+  s.update(clients_.to_json());
+  return s;
 }
 
 void Kernel::write_status_file() {
@@ -351,6 +406,9 @@ void Kernel::write_status_file() {
   // Readers (the fleet, through the engine's archive API) see the old or the new file, never half.
   auto path = options_.state_dir / "status.json";
   auto temp = options_.state_dir / ".status.json.tmp";
+  // One writer at a time through the shared temp file; the status is read under this lock, so the
+  // last rename carries the newest state.
+  std::lock_guard lock(status_file_mutex_);
   {
     std::ofstream out(temp, std::ios::trunc);
     out << status().dump() << "\n";

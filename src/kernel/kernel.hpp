@@ -1,6 +1,7 @@
 // The Jupyter kernel server: five ZeroMQ sockets, one thread each for shell, control and heartbeat.
 // Shell runs code; control answers while code runs (interrupt, shutdown, status); iopub is shared
-// under a lock. Busy/idle and the time of the last activity go to a status file the fleet reads.
+// under a lock. A fourth thread reads the shell and iopub socket monitors to count connected clients.
+// Busy/idle, the time of the last activity and the client count go to a status file the fleet reads.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel/clients.hpp"
 #include "kernel/connection_file.hpp"
 #include "kernel/interpreter.hpp"
 #include "kernel/wire.hpp"
@@ -49,6 +51,7 @@ class Kernel {
   void apply_pending_restart();
   void control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt);
   void heartbeat_loop(const std::atomic<bool>& stop);
+  void monitor_loop(const std::atomic<bool>& stop);
   bool should_stop(const std::atomic<bool>& stop) const { return stop.load() || shutdown_.load(); }
 
   void handle(zmq::socket_t& socket, const Message& request, bool on_control);
@@ -70,11 +73,14 @@ class Kernel {
   mutable std::mutex interpreter_mutex_;      // ...under this lock, which control takes to reach it
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> shell_, control_, stdin_, iopub_, heartbeat_;
+  std::unique_ptr<zmq::socket_t> shell_monitor_, iopub_monitor_;  // read by the monitor thread only
   std::mutex iopub_mutex_;
   mutable std::mutex status_mutex_;
   std::string execution_state_ = "starting";
   std::string last_activity_;
   long execution_count_ = 0;
+  ClientCount clients_;
+  std::mutex status_file_mutex_;  // shell and monitor threads both rewrite the file
   std::atomic<bool> shutdown_{false};
   std::atomic<bool> restart_requested_{false};
 };

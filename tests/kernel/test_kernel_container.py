@@ -11,6 +11,7 @@ import queue
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -20,6 +21,8 @@ import urllib.parse
 from jupyter_client import BlockingKernelClient
 
 CLI = os.environ["FLEET_CLI"]
+# Another image than the default llmspell:latest, e.g. one built from a branch under test.
+IMAGE = os.environ.get("FLEET_TEST_IMAGE", "llmspell:latest")
 SESSION = f"py{os.getpid()}-{int(time.time())}"
 TEST_LABELS = {
     "dev.llmspell.fleet-test.session": SESSION,
@@ -66,7 +69,7 @@ ENGINE = Engine()
 
 
 def spawn(language, config="openai.toml"):
-    args = [CLI, "spawn", config, language, "--json"]
+    args = [CLI, "spawn", config, language, "--json", "--image", IMAGE]
     for key, value in TEST_LABELS.items():
         args += ["--label", f"{key}={value}"]
     done = subprocess.run(args, env=ENV, capture_output=True, text=True, timeout=120)
@@ -99,6 +102,28 @@ def execute(client, code, timeout=30):
 
     reply = client.execute_interactive(code, timeout=timeout, output_hook=on_iopub)
     return reply["content"], "".join(streams), results, errors
+
+
+def llmspell_status(client, timeout=10):
+    """The kernel's status (as in its status.json) through llmspell_status_request on control."""
+    request = client.session.msg("llmspell_status_request", {})
+    client.control_channel.send(request)
+    while True:  # a late reply to an earlier request is skipped
+        reply = client.get_control_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == request["header"]["msg_id"]:
+            return reply["content"]
+
+
+def wait_for_connections(client, shell, iopub, timeout=30):
+    """Polls the status until the kernel counts these connections; returns that status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = llmspell_status(client)
+        if status["connections"] == {"shell": shell, "iopub": iopub}:
+            return status
+        if time.monotonic() > deadline:
+            raise AssertionError(f"wanted shell {shell}, iopub {iopub}; the kernel says {status}")
+        time.sleep(0.1)
 
 
 class KernelContainerTests(unittest.TestCase):
@@ -193,6 +218,38 @@ class KernelContainerTests(unittest.TestCase):
         self.assertEqual(status["msg_type"], "llmspell_status_reply")
         self.assertEqual(status["content"]["execution_state"], "idle")
         self.assertGreaterEqual(status["content"]["execution_count"], 1)
+
+    def test_clients_are_counted_as_they_come_and_go(self):
+        kernel = spawn("lua")  # its own: the shared kernels see other tests' clients come and go
+        first, second = connect(kernel), connect(kernel)
+        for client in (first, second):
+            self.addCleanup(client.stop_channels)
+            client.wait_for_ready(timeout=30)
+        # Each client also holds control, stdin and heartbeat, and the HEALTHCHECK probes heartbeat:
+        # only shell and iopub count.
+        status = wait_for_connections(first, 2, 2)
+        self.assertEqual(status["clients"], 2)
+        self.assertEqual(status["execution_state"], "idle")
+
+        second.stop_channels()
+        self.assertEqual(wait_for_connections(first, 1, 1)["clients"], 1)
+
+        # A client that dies without closing: its sockets go with the process, the kernel sees the
+        # TCP connections end.
+        crashing = subprocess.Popen(
+            [sys.executable, "-c",
+             "import sys, time\n"
+             "from jupyter_client import BlockingKernelClient\n"
+             "c = BlockingKernelClient()\n"
+             "c.load_connection_file(sys.argv[1])\n"
+             "c.start_channels()\n"
+             "time.sleep(600)\n",
+             kernel["connection_file"]])
+        self.addCleanup(crashing.wait)
+        self.addCleanup(crashing.kill)
+        self.assertEqual(wait_for_connections(first, 2, 2)["clients"], 2)
+        crashing.kill()
+        self.assertEqual(wait_for_connections(first, 1, 1)["clients"], 1)
 
     def test_interrupt_on_the_control_channel_stops_a_running_execution(self):
         client = self.client("lua")
