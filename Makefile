@@ -69,7 +69,7 @@ docker-up: docker-build
 	@$(FLEET) $(PROFILE_FLAGS) up --wait
 	@$(FLEET) ps
 	@echo
-	@echo "Connect to a kernel:  jupyter console --existing compose/connection-files/<NAME>.json"
+	@echo "Connect to a kernel:  jupyter console --existing $${LLMSPELL_FLEET_HOME:-~/.llmspell/fleet}/<NAME>.json"
 	@echo "More:                 $(FLEET) scale kernel-lua-openai 3 | logs -f | health | shell kernel-lua-openai"
 
 docker-down: engine build

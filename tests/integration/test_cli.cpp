@@ -112,3 +112,24 @@ TEST_CASE("cli: spawn and stop refuse bad input with exit 2 and create nothing",
   }
   CHECK(kernel_containers() == before);
 }
+
+TEST_CASE("cli: a misspelled command is named, with the nearest one", "[cli]") {
+  CliResult r = run_cli("", "spwan");
+  CHECK(r.code == 2);
+  CHECK(r.err ==
+        "llmspell-fleet: unknown command \"spwan\"; did you mean \"spawn\"? (llmspell-fleet --help lists them)\n");
+  CliResult after_options = run_cli("", "-p demo --profile dev stopall");
+  CHECK(after_options.code == 2);
+  CHECK_THAT(after_options.err, Catch::Contains("did you mean \"stop-all\"?"));
+  CliResult far = run_cli("", "deploy");
+  CHECK(far.code == 2);
+  CHECK_THAT(far.err, Catch::Contains("unknown command \"deploy\"") && !Catch::Contains("did you mean"));
+}
+
+TEST_CASE("cli: a profile no service uses is a warning naming the known ones", "[cli]") {
+  CliResult r = run_cli("", "-f " FLEET_SOURCE_DIR "/compose/docker-compose.yml --profile devv config --services");
+  CHECK(r.code == 0);
+  CHECK(r.out == "kernel-lua-anthropic\nkernel-lua-openai\n");
+  CHECK_THAT(r.err, Catch::Contains("warning: Profile devv: no service uses it (known profiles: dev, javascript, "
+                                    "registry)"));
+}

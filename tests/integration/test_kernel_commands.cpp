@@ -3,9 +3,12 @@
 // everything it creates carries its session labels and is removed at the end, whatever happened.
 #include <catch2/catch.hpp>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -53,12 +56,13 @@ class KernelScope {
   std::string project() const { return scope_.id(); }
   engine::Client& client() { return scope_.client(); }
 
-  // The CLI with this scope's home; `spawn` and `find` also label what they create as this test's.
-  Run cli(const std::string& args) {
-    static int n = 0;
-    auto out = dir_ / ("out" + std::to_string(++n)), err = dir_ / ("err" + std::to_string(n));
-    std::string cmd = "LLMSPELL_FLEET_HOME=" + home().string() + " " + FLEET_CLI + " " + args + " >" + out.string() +
-                      " 2>" + err.string() + " </dev/null";
+  // The CLI with this scope's home (and `env`, "NAME=value ...").
+  Run cli(const std::string& args, const std::string& env = "") {
+    static std::atomic<int> n{0};
+    int i = ++n;
+    auto out = dir_ / ("out" + std::to_string(i)), err = dir_ / ("err" + std::to_string(i));
+    std::string cmd = env + " LLMSPELL_FLEET_HOME=" + home().string() + " " + FLEET_CLI + " " + args + " >" +
+                      out.string() + " 2>" + err.string() + " </dev/null";
     int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
   }
@@ -95,6 +99,32 @@ class KernelScope {
   test::TestScope scope_;
   std::filesystem::path dir_;
 };
+
+// A TCP port nothing listens on right now.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// GET http://127.0.0.1:port/path: the status and the body.
+std::pair<int, std::string> http_get(int port, const std::string& path) {
+  std::string cmd = "curl -s -m 5 -w '\\n%{http_code}' http://127.0.0.1:" + std::to_string(port) + path;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ::pclose(p);
+  auto nl = out.rfind('\n');
+  if (nl == std::string::npos) return {0, out};
+  return {std::atoi(out.c_str() + nl + 1), out.substr(0, nl)};
+}
 
 nlohmann::json row_of(const nlohmann::json& rows, const std::string& kernel_id) {
   for (const auto& r : rows)
@@ -196,7 +226,7 @@ TEST_CASE("stop checks every name before it stops anything", "[kernel-cli]") {
 TEST_CASE("a spawned kernel next to a compose project: up, scale and down leave each other alone",
           "[kernel-cli][kernel-compose]") {
   KernelScope s;
-  Run up = s.cli(s.compose("up kernel-lua-openai"));
+  Run up = s.cli(s.compose("up kernel-lua-openai --wait --timeout 60"));
   INFO(up.err);
   REQUIRE(up.code == 0);
   nlohmann::json spawned = s.spawn("openai.toml");
@@ -312,26 +342,66 @@ TEST_CASE("find reuses the caller's kernel, and another owner's only with --shar
 
 TEST_CASE("bad kernel input: exit 2, a message naming it, nothing created", "[kernel-cli]") {
   KernelScope s;
-  auto count = [&] { return s.client().list_containers({.all = true, .filters = {{"label", {std::string(labels::kKernel) + "=true"}}}}).size(); };
-  std::size_t before = count();
+  // Whatever these commands could have created would be owned by this test's own owner name.
+  const std::string owner = "bad-" + s.project();
+  auto created = [&] {
+    return s.client()
+        .list_containers({.all = true, .filters = {{"label", {std::string(labels::kOwner) + "=" + owner}}}})
+        .size();
+  };
   struct Case {
     std::string args, message;
   } cases[] = {
       {"spawn default.toml python", "language \"python\" is not supported"},
       {"spawn no-such.toml", "valid: anthropic.toml, default.toml, local.toml, openai.toml"},
       {"spawn --memory 100000g", "is more than the host's"},
+      {"spawn --memory 512q", "--memory \"512q\" is not a size"},
       {"spawn --cpus 64", "is more than the host's"},
       {"spawn --name '../x'", "kernel name \"../x\""},
+      {"spawn --label dev.llmspell.fleet.kernel=false", "reserved prefix"},
       {"find --language cobol", "language \"cobol\""},
-      {"logs nosuch", "no such kernel, service or container: nosuch"},
-      {"health nosuch", "no such kernel, service or container: nosuch"},
-      {"shell nosuch true", "no such kernel, service or container: nosuch"},
+      {"find --config ../../etc/passwd", "must be a plain file name"},
   };
   for (const auto& c : cases) {
     INFO(c.args);
-    Run r = s.cli("-f /nonexistent.yml " + c.args);
+    Run r = s.cli("-f /nonexistent.yml " + c.args + " --owner " + owner);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains(c.message));
   }
-  CHECK(count() == before);
+  for (const std::string& args : {"logs nosuch", "health nosuch", "shell nosuch true"}) {
+    INFO(args);
+    Run r = s.cli("-f /nonexistent.yml " + args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("no such kernel, service or container: nosuch"));
+  }
+  CHECK(created() == 0);
+}
+
+TEST_CASE("the registry serves registry.json and nothing secret, and stops at SIGTERM", "[kernel-cli][registry]") {
+  KernelScope s;
+  nlohmann::json k = s.spawn();
+  const int port = free_port();
+  const std::string env = "LLMSPELL_REGISTRY_PORT=" + std::to_string(port);
+  Run up = s.cli(s.compose("--profile registry up fleet-registry --wait --timeout 60"), env);
+  INFO(up.err);
+  REQUIRE(up.code == 0);
+  auto [status, body] = http_get(port, "/registry.json");
+  CHECK(status == 200);
+  auto registry = nlohmann::json::parse(body, nullptr, false);
+  REQUIRE(registry.is_object());
+  auto row = row_of(registry["kernels"], k["kernel_id"]);
+  REQUIRE(row != nullptr);
+  CHECK(row["shell_port"] == k["shell_port"]);
+  CHECK(row["owner"] == k["owner"]);
+  CHECK(body.find("\"key\"") == std::string::npos);
+  // The kernel's connection file (it holds the key) is not within the registry's reach.
+  CHECK(http_get(port, "/" + k["kernel_id"].get<std::string>() + ".json").first == 404);
+  CHECK(http_get(port, "/../" + k["kernel_id"].get<std::string>() + ".json").first != 200);
+
+  // SIGTERM ends it at once (exit 0), rather than a grace period waited out and SIGKILL (137).
+  auto registry_containers = s.project_containers();
+  REQUIRE(registry_containers.size() == 1);
+  s.client().stop_container(registry_containers[0].id, 20);
+  CHECK(s.client().inspect_container(registry_containers[0].id).state.exit_code == 0);
+  CHECK(s.cli(s.compose("down"), env).code == 0);
 }
