@@ -405,3 +405,44 @@ TEST_CASE("the registry serves registry.json and nothing secret, and stops at SI
   CHECK(s.client().inspect_container(registry_containers[0].id).state.exit_code == 0);
   CHECK(s.cli(s.compose("down"), env).code == 0);
 }
+
+TEST_CASE("one image identity: every way of building a tag builds the same image, kept when unchanged",
+          "[kernel-cli][images]") {
+  KernelScope s;
+  auto dir = s.home().parent_path() / "context";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "Dockerfile") << "FROM scratch\nCOPY hello /hello\n";
+  std::ofstream(dir / "hello") << "one\n";
+  const std::string tag = "llmspell-identity-" + s.project() + ":latest";
+  std::ofstream(dir / "compose.yml") << "services:\n  x:\n    image: " << tag << "\n    build:\n      context: " << dir.string()
+                                     << "\n";
+  struct RemoveTag {
+    engine::Client& client;
+    std::string tag;
+    ~RemoveTag() {
+      try {
+        client.remove_image(tag, true);
+      } catch (const std::exception&) {
+      }
+    }
+  } remove{s.client(), tag};
+
+  Run first = s.cli("build --context " + dir.string() + " --tag " + tag);
+  INFO(first.err);
+  REQUIRE(first.code == 0);
+  CHECK_THAT(first.out, Catch::StartsWith("built " + tag));
+  const std::string id = s.client().inspect_image(tag).id;
+  // The compose build of the same context, and the same command again: nothing to rebuild.
+  Run compose = s.cli("-f " + (dir / "compose.yml").string() + " -p " + s.project() + " build");
+  CHECK(compose.code == 0);
+  CHECK_THAT(compose.out, Catch::StartsWith("up to date " + tag + " (" + id + ")"));
+  CHECK_THAT(s.cli("build --context " + dir.string() + " --tag " + tag).out, Catch::StartsWith("up to date"));
+  CHECK(s.client().inspect_image(tag).id == id);
+
+  // Changed content: a new image, and the one it replaced does not linger as a dangling image.
+  std::ofstream(dir / "hello") << "two\n";
+  Run changed = s.cli("build --context " + dir.string() + " --tag " + tag);
+  CHECK_THAT(changed.out, Catch::StartsWith("built " + tag));
+  CHECK(s.client().inspect_image(tag).id != id);
+  CHECK_THROWS_AS(s.client().inspect_image(id), engine::NotFoundError);
+}
