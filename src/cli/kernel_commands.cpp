@@ -122,7 +122,7 @@ int cmd_cleanup(Fleet& fleet, bool json) {
   for (const auto& k : r.removed) std::cout << "removed " << k << "\n";
   for (const auto& f : r.connection_files) std::cout << "removed stale connection file " << f << "\n";
   std::cerr << r.removed.size() << " dead kernel(s), " << r.connection_files.size() << " stale connection file(s), "
-            << r.registry_entries_dropped << " registry entrie(s) without a container\n";
+            << r.registry_entries_dropped << " registry entries without a container\n";
   return kExitOk;
 }
 

@@ -31,6 +31,7 @@ DownReport down(Context& ctx, const compose::Project& p, const DownOptions& opti
       ++result.volumes;
       ctx.progress({"Volume " + v.name, "Removed", ProgressEvent::Kind::Done});
     }
+  remove_replaced_images(ctx);
   refresh_registry(ctx);
   return result;
 }

@@ -213,6 +213,7 @@ std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names,
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
   Executor(ctx, none).run(plan_retire(kernels, "stop", timeout.value_or(kDefaultStopTimeout)));
+  remove_replaced_images(ctx);  // a kernel may have been the last user of an image a rebuild replaced
   refresh_registry(ctx);
   for (auto& r : rows) r.state = "removed";
   return rows;
@@ -226,6 +227,7 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force) {
   compose::Project none = templates_project(ctx.home, {});
   Executor(ctx, none).run(plan_retire(kernels, force ? "stop-all --force" : "stop-all",
                                       force ? 0 : kDefaultStopTimeout));
+  remove_replaced_images(ctx);
   refresh_registry(ctx);
   for (auto& r : rows) r.state = "removed";
   return rows;
@@ -238,6 +240,7 @@ CleanupReport cleanup(Context& ctx) {
   for (const auto& k : kernels) report.removed.push_back(k.kernel_id);
   compose::Project none = templates_project(ctx.home, {});
   Executor(ctx, none).run(plan_retire(kernels, "cleanup: the kernel is not running", 0));
+  remove_replaced_images(ctx);
   RegistryRefresh refreshed = refresh_registry(ctx);
   report.connection_files = refreshed.removed_files;
   report.registry_entries_dropped = refreshed.dropped_entries;

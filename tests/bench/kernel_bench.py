@@ -1,6 +1,6 @@
 """Kernel figures: image size, idle memory (RSS of the kernel process and the container's memory
-use as `docker stats` counts it), start-to-ready time of a kernel container, execute round trip.
-Run by `make bench`; removes every kernel it starts."""
+use as `docker stats` counts it), spawn time (p50/p95), `metrics` and `list --verbose` with ten
+kernels, execute round trip. Run by `make bench`; removes every kernel it starts."""
 import json
 import os
 import statistics
@@ -13,7 +13,23 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
 os.environ.setdefault("FLEET_CLI", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "llmspell-fleet"))
 from test_kernel_container import ENGINE, ENV, SESSION, spawn, connect  # noqa: E402
 
-ROUNDS = int(os.environ.get("KERNEL_BENCH_ROUNDS", "10"))
+ROUNDS = int(os.environ.get("KERNEL_BENCH_ROUNDS", "20"))
+CLI = os.environ["FLEET_CLI"]
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def timed(args, runs=5):
+    """Median wall time of a fleet command, in seconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([CLI] + args, env=ENV, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def memory_used(stats):
@@ -36,12 +52,19 @@ def main():
     try:
         ready = []
         kernels = []
-        for _ in range(ROUNDS):
+        for n in range(ROUNDS):
             start = time.perf_counter()
             kernels.append(spawn("lua"))
             ready.append(time.perf_counter() - start)
-        print(f"start-to-ready (spawn: create, start, serving, host connection file), {ROUNDS} kernels: "
-              f"median {statistics.median(ready) * 1000:.0f} ms, min {min(ready) * 1000:.0f}, max {max(ready) * 1000:.0f}")
+            if n + 1 == 10:
+                total = len(json.loads(subprocess.run([CLI, "list", "--json"], env=ENV, check=True,
+                                                      capture_output=True).stdout))
+                print(f"with {total} kernels on the engine: `metrics` median {timed(['metrics', '--json']):.2f} s, "
+                      f"`list --verbose` median {timed(['list', '--verbose', '--json']):.2f} s, "
+                      f"`list` median {timed(['list', '--json']) * 1000:.0f} ms (5 runs each)")
+        print(f"spawn (create, start, serving, host connection file), {ROUNDS} kernels one after another: "
+              f"p50 {percentile(ready, 50) * 1000:.0f} ms, p95 {percentile(ready, 95) * 1000:.0f} ms, "
+              f"min {min(ready) * 1000:.0f}, max {max(ready) * 1000:.0f}")
 
         time.sleep(2)  # let them settle idle
         rss, used = [], []
