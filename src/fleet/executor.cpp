@@ -210,9 +210,14 @@ void Executor::start(const compose::Service& s, const Step& step, const std::str
         ctx_.time().sleep_for(std::chrono::milliseconds(100 * attempt));
       }
     }
+    if (input_.started) input_.started(step);
+    if (is_kernel_service(s)) {
+      wait_until_kernel_serves(ctx_.client, id, std::chrono::seconds(60), ctx_.time());
+      write_host_connection_file(ctx_.client, ctx_.client.inspect_container(id), ctx_.home);
+    }
   } catch (...) {
-    // A spawned kernel that cannot start is not left behind (a compose replica stays for `up` to
-    // converge, as compose leaves it).
+    // A spawned kernel that does not come up is not left behind (a compose replica stays for the
+    // next `up` to converge, as compose leaves it).
     if (step.number == 0 && step.action == Step::Action::CreateContainer) {
       try {
         ctx_.client.remove_container(id, {.force = true});
@@ -220,21 +225,6 @@ void Executor::start(const compose::Service& s, const Step& step, const std::str
       }
     }
     throw;
-  }
-  if (input_.started) input_.started(step);
-  if (is_kernel_service(s)) {
-    try {
-      wait_until_kernel_serves(ctx_.client, id, std::chrono::seconds(60), ctx_.time());
-      write_host_connection_file(ctx_.client, ctx_.client.inspect_container(id), ctx_.home);
-    } catch (...) {
-      if (step.number == 0 && step.action == Step::Action::CreateContainer) {
-        try {
-          ctx_.client.remove_container(id, {.force = true});
-        } catch (const engine::EngineError&) {
-        }
-      }
-      throw;
-    }
   }
   report(object, "Started", ProgressEvent::Kind::Done);
 }

@@ -5,9 +5,9 @@
 #include <ctime>
 #include <filesystem>
 #include <random>
-#include <thread>
 
 #include "fleet/reaper.hpp"
+#include "util/poll.hpp"
 #include "util/tar.hpp"
 
 namespace fleet::test {
@@ -101,12 +101,7 @@ void ensure_test_image(engine::Client& client) {
 }
 
 bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (done()) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  return util::poll_until(done, {.timeout = timeout, .interval = std::chrono::milliseconds(50)});
 }
 
 }  // namespace fleet::test
