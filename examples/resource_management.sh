@@ -7,17 +7,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 mib() { "$PYTHON" -c 'import sys; print(f"{int(sys.argv[1]) / 2**20:.1f}")' "$1"; }
 
 say "1. Limits are checked before anything is created"
+errors=$(mktemp)
 for args in "--memory 100000g" "--memory 4m" "--cpus 64"; do
   # shellcheck disable=SC2086 # the options are meant to split
-  if "$FLEET" spawn default.toml lua $args --name "refused-$RUN_ID" "${TEST_LABELS[@]}" >/dev/null 2>"$LLMSPELL_FLEET_HOME/err"; then
+  if "$FLEET" spawn default.toml lua $args --name "refused-$RUN_ID" "${TEST_LABELS[@]}" >/dev/null 2>"$errors"; then
     SPAWNED+=("refused-$RUN_ID")
     fail "spawn $args was accepted"
   else
     code=$?
   fi
-  expect_eq "exit code of spawn $args ($(sed 's/^llmspell-fleet: //' "$LLMSPELL_FLEET_HOME/err"))" 2 "$code"
+  expect_eq "exit code of spawn $args ($(sed 's/^llmspell-fleet: //' "$errors"))" 2 "$code"
 done
-rm -f "$LLMSPELL_FLEET_HOME/err"
+rm -f "$errors"
 [ -z "$(kernel_row "refused-$RUN_ID")" ] || { SPAWNED+=("refused-$RUN_ID"); fail "a refused spawn left a kernel"; }
 ok "no kernel was created for them"
 
