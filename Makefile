@@ -8,7 +8,8 @@ FLEET := $(BUILD_DIR)/bin/llmspell-fleet
 CMAKE_FLAGS ?=
 
 .PHONY: all setup deps engine configure build test unit-test integration-test sanitize bench \
-        format format-check docker-build docker-up docker-down docker-logs docker-ps docker-health clean
+        format format-check docker-build docker-up docker-down docker-logs docker-ps docker-health clean \
+        init spawn-openai spawn-anthropic spawn-local list health stop-all cleanup metrics demo
 
 all: build
 
@@ -83,6 +84,43 @@ docker-ps: engine build
 
 docker-health: engine build
 	@$(FLEET) health
+
+# Kernels one by one (the seed's fleet commands), each in its own container. Connection files go to
+# the fleet home, $LLMSPELL_FLEET_HOME (default ~/.llmspell/fleet); `init` creates it (mode 0700).
+FLEET_HOME := $(or $(LLMSPELL_FLEET_HOME),$(HOME)/.llmspell/fleet)
+
+init: engine build
+	@$(FLEET) list >/dev/null
+	@echo "fleet home: $(FLEET_HOME)"
+
+spawn-openai: engine build
+	@$(FLEET) spawn openai.toml lua
+
+spawn-anthropic: engine build
+	@$(FLEET) spawn anthropic.toml lua
+
+spawn-local: engine build
+	@$(FLEET) spawn local.toml lua
+
+list: engine build
+	@$(FLEET) list
+
+health: engine build
+	@$(FLEET) health
+
+stop-all: engine build
+	@$(FLEET) stop-all
+
+cleanup: engine build
+	@$(FLEET) cleanup
+
+metrics: engine build
+	@$(FLEET) metrics
+
+# A scripted tour: three kernels, code run in each through jupyter_client, metrics, all stopped
+# (examples/demo.sh; the other examples/ scripts run the same way).
+demo: engine build
+	@FLEET=$(abspath $(FLEET)) examples/demo.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
