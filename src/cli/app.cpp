@@ -159,13 +159,19 @@ int run(int argc, char** argv) {
 
   StopAllOptions stop_all_options;
   bool stop_all_json = false;
-  auto* stop_all = app.add_subcommand("stop-all", "Stop every spawned kernel (compose kernels are left to down)");
+  auto* stop_all =
+      app.add_subcommand("stop-all", "Stop every spawned kernel of yours (compose kernels are left to down)");
   stop_all->add_flag("--force", stop_all_options.force, "no grace period");
+  stop_all->add_option("--owner", stop_all_options.scope.owner, "this owner's kernels (default: yours)");
+  stop_all->add_flag("--all", stop_all_options.scope.all_owners, "everyone's kernels");
   stop_all->add_flag("--json", stop_all_json);
 
   bool cleanup_json = false;
+  OwnerScope cleanup_scope;
   auto* cleanup = app.add_subcommand(
-      "cleanup", "Remove exited and dead kernels, stale connection files and registry entries without a container");
+      "cleanup", "Remove your exited and dead kernels, stale connection files and registry entries without a container");
+  cleanup->add_option("--owner", cleanup_scope.owner, "this owner's kernels (default: yours)");
+  cleanup->add_flag("--all", cleanup_scope.all_owners, "everyone's kernels");
   cleanup->add_flag("--json", cleanup_json);
 
   FindOptions find_options;
@@ -175,6 +181,8 @@ int run(int argc, char** argv) {
   find->add_option("--config", find_options.config, "a kernel config of configs/ (default default.toml)");
   find->add_flag("--shared", find_options.shared, "anyone's kernel will do (a collaborative session)");
   find->add_option("--owner", find_options.owner, "find for this owner (default: you)");
+  find->add_option("--memory", find_options.memory, "the template's memory limit (default 512m)");
+  find->add_option("--cpus", find_options.cpus, "the template's CPU limit (default 0.5)");
   find->add_option("--label", find_options.labels, "extra KEY=VALUE label on a kernel it creates (repeatable)");
   find->add_flag("--json", find_json);
 
@@ -216,7 +224,7 @@ int run(int argc, char** argv) {
     if (*list) return cmd_list(fleet, list_options, list_json);
     if (*stop) return cmd_stop(fleet, stop_options, stop_json);
     if (*stop_all) return cmd_stop_all(fleet, stop_all_options, stop_all_json);
-    if (*cleanup) return cmd_cleanup(fleet, cleanup_json);
+    if (*cleanup) return cmd_cleanup(fleet, cleanup_scope, cleanup_json);
     if (*find) return cmd_find(fleet, find_options, find_json);
     if (*metrics) return cmd_metrics(fleet, metrics_json);
     return kExitBadInput;

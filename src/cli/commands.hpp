@@ -34,7 +34,7 @@ int cmd_spawn(Fleet& fleet, const SpawnOptions& options, bool json);
 int cmd_list(Fleet& fleet, const ListOptions& options, bool json);
 int cmd_stop(Fleet& fleet, const StopOptions& options, bool json);
 int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json);
-int cmd_cleanup(Fleet& fleet, bool json);
+int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json);
 int cmd_find(Fleet& fleet, const FindOptions& options, bool json);
 int cmd_metrics(Fleet& fleet, bool json);
 

@@ -107,14 +107,14 @@ int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json) {
   if (json)
     std::cout << rows_json(rows).dump(2) << "\n";
   else if (rows.empty())
-    std::cerr << "no spawned kernels\n";
+    std::cerr << "no spawned kernels " << (options.scope.all_owners ? "" : "of yours ") << "to stop\n";
   else
     for (const auto& k : rows) std::cout << "stopped " << k.kernel_id << "\n";
   return kExitOk;
 }
 
-int cmd_cleanup(Fleet& fleet, bool json) {
-  CleanupReport r = fleet.cleanup();
+int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json) {
+  CleanupReport r = fleet.cleanup(scope);
   if (json) {
     std::cout << r.to_json().dump(2) << "\n";
     return kExitOk;

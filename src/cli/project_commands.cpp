@@ -117,7 +117,8 @@ int cmd_health(Fleet& fleet, const std::vector<std::string>& names, bool json) {
     for (const auto& p : r.probes)
       text += (text.empty() ? "" : ", ") + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) +
               (p.ok ? " ok" : " " + p.error);
-    if (r.heartbeat) text = (*r.heartbeat ? "heartbeat ok" : "heartbeat: " + r.heartbeat_error) + "; " + text;
+    if (r.heartbeat)
+      text = (*r.heartbeat ? "heartbeat ok" : "heartbeat: " + r.heartbeat_error) + (text.empty() ? "" : "; " + text);
     std::printf("%-36s %-10s %-10s %-4s %s\n", r.name.c_str(), r.state.c_str(), r.health.c_str(),
                 r.ok ? "ok" : "FAIL", text.c_str());
   }

@@ -300,16 +300,16 @@ std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
 }
 
 std::vector<KernelRow> Fleet::stop_all(const StopAllOptions& options) {
-  return guard([&] { return fleet::stop_all(impl_->ctx(), options.force); });
+  return guard([&] { return fleet::stop_all(impl_->ctx(), options.force, options.scope); });
 }
 
-CleanupReport Fleet::cleanup() {
-  return guard([&] { return fleet::cleanup(impl_->ctx()); });
+CleanupReport Fleet::cleanup(const OwnerScope& scope) {
+  return guard([&] { return fleet::cleanup(impl_->ctx(), scope); });
 }
 
 FindReport Fleet::find(const FindOptions& options) {
   return guard([&] {
-    Template t = impl_->template_of(options.language, options.config, "", std::nullopt, "");
+    Template t = impl_->template_of(options.language, options.config, options.memory, options.cpus, "");
     return fleet::find(impl_->ctx(), t, {.owner = options.owner, .labels = parse_labels(options.labels)},
                        options.shared);
   });

@@ -59,7 +59,7 @@ class Fleet {
   std::vector<KernelRow> list(const ListOptions& options);
   std::vector<KernelRow> stop(const StopOptions& options);
   std::vector<KernelRow> stop_all(const StopAllOptions& options);
-  CleanupReport cleanup();
+  CleanupReport cleanup(const OwnerScope& scope);
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
 

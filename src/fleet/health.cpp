@@ -97,8 +97,9 @@ std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>
                                         std::stoi(hb->second.front().host_port), std::chrono::milliseconds(2000));
         r.heartbeat = r.heartbeat_error.empty();
       }
-      r.ok = in.state.running && !in.state.paused && (r.health == "healthy" || r.health == "none") && probes_ok &&
-             r.heartbeat.value_or(true);
+      // A kernel answering its heartbeat is up even while the engine's first probe is still to come.
+      bool engine_ok = r.health == "healthy" || r.health == "none" || (r.health == "starting" && r.heartbeat == true);
+      r.ok = in.state.running && !in.state.paused && engine_ok && probes_ok && r.heartbeat.value_or(true);
     });
   util::run_parallel(tasks, std::max<unsigned>(ctx.parallel, 8));
   return rows;

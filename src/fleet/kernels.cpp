@@ -5,6 +5,7 @@
 #include <random>
 #include <regex>
 
+#include "fleet/connection_files.hpp"
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
 #include "fleet/executor.hpp"
@@ -16,6 +17,7 @@
 #include "util/file_lock.hpp"
 #include "util/parallel.hpp"
 #include "util/tar.hpp"
+#include "util/units.hpp"
 
 namespace fleet {
 namespace {
@@ -37,8 +39,14 @@ std::string health_from_status(const std::string& status) {
   return "none";
 }
 
-bool stopped(const std::string& state) {
-  return state == "exited" || state == "dead" || state == "created";
+// Dead for cleanup: exited or dead, or created and never started for longer than any spawn takes
+// (younger ones may be a spawn under way in another process).
+bool dead(const ObservedContainer& k, std::int64_t now) {
+  return k.state == "exited" || k.state == "dead" || (k.state == "created" && now - k.created > 120);
+}
+
+bool in_scope(const ObservedContainer& k, const OwnerScope& scope) {
+  return scope.all_owners || k.label(labels::kOwner) == (scope.owner.empty() ? current_user() : scope.owner);
 }
 
 unsigned sample_workers(std::size_t count) {
@@ -79,7 +87,7 @@ void check_against_host(Context& ctx, const Template& t) {
                        std::to_string(total / (1024 * 1024)) + " MiB");
   int cpus = info.value("NCPU", 0);
   if (cpus > 0 && t.cpus > cpus)
-    throw InvalidInput("cpus " + std::to_string(t.cpus) + " is more than the host's " + std::to_string(cpus));
+    throw InvalidInput("cpus " + util::format_number(t.cpus) + " is more than the host's " + std::to_string(cpus));
 }
 
 std::string template_hash(Context& ctx, const Template& t) {
@@ -219,10 +227,10 @@ std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names,
   return rows;
 }
 
-std::vector<KernelRow> stop_all(Context& ctx, bool force) {
+std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scope) {
   auto kernels = observe_kernels_warning(ctx).containers;
   // Kernels of compose projects are left to `down`: stop-all is the seed's, for spawned ones.
-  std::erase_if(kernels, [](const ObservedContainer& k) { return !k.spawned(); });
+  std::erase_if(kernels, [&](const ObservedContainer& k) { return !k.spawned() || !in_scope(k, scope); });
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
   Executor(ctx, none).run(plan_retire(kernels, force ? "stop-all --force" : "stop-all",
@@ -233,9 +241,10 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force) {
   return rows;
 }
 
-CleanupReport cleanup(Context& ctx) {
+CleanupReport cleanup(Context& ctx, const OwnerScope& scope) {
   auto kernels = observe_kernels_warning(ctx).containers;
-  std::erase_if(kernels, [](const ObservedContainer& k) { return !stopped(k.state); });
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::erase_if(kernels, [&](const ObservedContainer& k) { return !dead(k, now) || !in_scope(k, scope); });
   CleanupReport report;
   for (const auto& k : kernels) report.removed.push_back(k.kernel_id);
   compose::Project none = templates_project(ctx.home, {});
@@ -252,8 +261,9 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
   check_labels(extras.labels);
   const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
   const std::string hash = template_hash(ctx, t);
-  // One finder per template at a time: ten concurrent finds end with one kernel, not ten.
-  util::FileLock lock(ctx.home.lock_file("find-" + hash.substr(0, 16)));
+  // One finder per template at a time, whoever runs it: ten concurrent finds end with one kernel.
+  util::FileLock lock(std::filesystem::temp_directory_path() / ("llmspell-fleet-find-" + hash.substr(0, 16) + ".lock"),
+                      0666);
   auto kernels = observe_kernels(ctx.client).containers;
   std::sort(kernels.begin(), kernels.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
   for (const auto& k : kernels) {
@@ -265,6 +275,10 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
                    std::chrono::milliseconds(1000))
              .empty())
       continue;
+    // Found in another fleet home (a colleague's, with --shared): the caller gets a connection file
+    // of its own, read from the kernel itself, so it can connect.
+    if (!std::filesystem::exists(ctx.home.connection_file(k.kernel_id)))
+      write_host_connection_file(ctx.client, ctx.client.inspect_container(k.id), ctx.home);
     return {kernel_rows(ctx, {k}).front(), false};
   }
   return {spawn(ctx, t, {.owner = owner, .labels = extras.labels}), true};

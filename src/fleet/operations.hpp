@@ -105,8 +105,8 @@ struct SpawnExtras {
 KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras);
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
 std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout);
-std::vector<KernelRow> stop_all(Context& ctx, bool force);
-CleanupReport cleanup(Context& ctx);
+std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scope);
+CleanupReport cleanup(Context& ctx, const OwnerScope& scope);
 FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared);
 MetricsReport metrics(Context& ctx);
 // A row per kernel from what was observed (no extra engine calls but an inspect of exited ones).

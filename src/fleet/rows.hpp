@@ -188,8 +188,15 @@ struct StopOptions {
   std::vector<std::string> names;  // kernel ids, container names or host ports
   std::optional<int> timeout;      // seconds before SIGKILL (default 30)
 };
+// Whose kernels stop-all and cleanup act on: on a machine several developers share, one developer's
+// stop-all must not stop another's kernels.
+struct OwnerScope {
+  std::string owner;         // default: the OS user
+  bool all_owners = false;   // everyone's
+};
 struct StopAllOptions {
   bool force = false;  // no grace period
+  OwnerScope scope;
 };
 
 struct CleanupReport {
@@ -201,6 +208,8 @@ struct CleanupReport {
 
 struct FindOptions {
   std::string language, config;
+  std::string memory;  // the template's limits (default: the fleet config's)
+  std::optional<double> cpus;
   bool shared = false;  // any owner's kernel will do
   std::string owner;    // default: the OS user
   std::vector<std::string> labels;  // KEY=VALUE labels for a kernel it creates (not matched on)

@@ -4,6 +4,7 @@
 #include "fleet/labels.hpp"
 #include "fleet/operations.hpp"
 #include "util/poll.hpp"
+#include "util/units.hpp"
 
 namespace fleet {
 namespace {
@@ -32,7 +33,7 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
     std::string path = "services." + name;
     if (s.cpus && cpus > 0 && *s.cpus > cpus)
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".cpus")) + ": " + path +
-                         ".cpus: " + std::to_string(*s.cpus) + " is more than the engine's " +
+                         ".cpus: " + util::format_number(*s.cpus) + " is more than the engine's " +
                          std::to_string(cpus) + " CPUs");
     // A missing source is created as a folder (as the engine would), which only helps a writable
     // mount: read-only, it is a typo that would hand the service an empty folder for a file.

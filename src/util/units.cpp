@@ -1,5 +1,7 @@
 #include "util/units.hpp"
 
+#include <cstdio>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -33,6 +35,12 @@ std::optional<std::int64_t> parse_size(std::string_view text) {
   double value = std::stod(std::string(number)) * multiplier;
   if (value > 9.0e18 || value != std::floor(value)) return std::nullopt;
   return static_cast<std::int64_t>(value);
+}
+
+std::string format_number(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", value);
+  return buf;
 }
 
 }  // namespace fleet::util
