@@ -66,14 +66,14 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
   return v;
 }
 
-// The first port of a range whose first three blocks of five are free on this host.
-int free_port_base() {
-  for (int base = 9555; base + 15 <= 65000; base += 5) {
+// The first port from `from` up of a range whose first three blocks of five are free on this host.
+int free_port_base(int from) {
+  for (int base = from; base + 15 <= 65000; base += 5) {
     bool free = true;
     for (int port = base; free && port < base + 15; ++port) free = port_free("127.0.0.1", port);
     if (free) return base;
   }
-  throw std::runtime_error("no three free blocks of host ports from 9555 up");
+  throw std::runtime_error("no three free blocks of host ports from " + std::to_string(from) + " up");
 }
 
 template <typename Fn>
@@ -88,14 +88,16 @@ Error fleet_error(Fn&& fn) {
 }
 
 // A fleet home, configs folder and kernel context of its own, named through the environment for
-// the fleet this test makes, and a fake engine whose kernels serve as soon as they start.
+// the fleet this test makes, and a fake engine whose kernels serve as soon as they start. A test
+// that binds a real port (the heartbeat echo) takes its range elsewhere, so tests running in
+// parallel (ctest -j) never meet each other's sockets when they probe the host.
 struct Flow {
   fs::path root, home, configs, context;
   int base = 0;  // first host port of this test's range
   FakeEngine engine;
   std::map<std::string, std::optional<std::string>> saved;
 
-  explicit Flow(bool kernels_serve = true) {
+  explicit Flow(bool kernels_serve = true, int ports_from = 9555) {
     char pattern[] = "/tmp/fleet-flows-XXXXXX";
     REQUIRE(::mkdtemp(pattern));
     root = pattern;
@@ -107,7 +109,7 @@ struct Flow {
     write(configs / "default.toml", "[provider]\nname = \"none\"\n");
     write(configs / "openai.toml", "[provider]\nname = \"openai\"\n");
     write(context / "Dockerfile", "FROM scratch\nCOPY llmspell-kernel /usr/local/bin/llmspell-kernel\n");
-    base = free_port_base();
+    base = free_port_base(ports_from);
     for (const char* name : kEnvironment) {
       const char* value = std::getenv(name);
       saved[name] = value ? std::optional<std::string>(value) : std::nullopt;
@@ -509,7 +511,7 @@ TEST_CASE("flow: cleanup removes exited kernels, their files and stale ones", "[
 }
 
 TEST_CASE("flow: find returns the kernel whose heartbeat answers", "[flow]") {
-  Flow f;
+  Flow f(true, 29555);
   Fleet fleet(FleetOptions{}, f.engine);
   FindReport first = fleet.find({});
   CHECK(first.created);
