@@ -141,7 +141,9 @@ class Api {
   virtual std::vector<ContainerSummary> list_containers(const ListContainersOptions& options = {}) = 0;
   // `body` is the engine's create body (Image, Cmd, Labels, HostConfig...); name may be empty.
   virtual CreateContainerResult create_container(const std::string& name, const nlohmann::json& body) = 0;
-  // start/stop/pause/unpause return false when the container already was in that state (304).
+  // start/stop return false when the container already was in that state (304). pause/unpause
+  // never do on Engine 20.10: an already paused container is a 409 ConflictError ("is already
+  // paused"), one that is not paused a 500 ServerError ("is not paused").
   virtual bool start_container(const std::string& id) = 0;
   // Waits up to `timeout_seconds` (the container's own StopTimeout when unset) before SIGKILL.
   virtual bool stop_container(const std::string& id, std::optional<int> timeout_seconds = std::nullopt) = 0;

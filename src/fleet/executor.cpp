@@ -155,13 +155,19 @@ void Executor::run_step(const Step& step) {
         break;
       }
       case Step::Action::PauseContainer:
-        ctx_.client.pause_container(step.container_id);
-        report(object, "Paused", ProgressEvent::Kind::Done);
+      case Step::Action::UnpauseContainer: {
+        const bool pause = step.action == Step::Action::PauseContainer;
+        try {
+          pause ? ctx_.client.pause_container(step.container_id) : ctx_.client.unpause_container(step.container_id);
+        } catch (const engine::EngineError& e) {
+          // The engine answers 409 "is already paused" / 500 "is not paused", never 304: the goal is
+          // reached all the same.
+          const auto& m = e.daemon_message();
+          if (m.find(pause ? "already paused" : "not paused") == std::string::npos) throw;
+        }
+        report(object, pause ? "Paused" : "Unpaused", ProgressEvent::Kind::Done);
         break;
-      case Step::Action::UnpauseContainer:
-        ctx_.client.unpause_container(step.container_id);
-        report(object, "Unpaused", ProgressEvent::Kind::Done);
-        break;
+      }
       case Step::Action::RemoveContainer:
         report(object, "Stopping");
         retire(step);

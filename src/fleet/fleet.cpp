@@ -64,7 +64,7 @@ struct Fleet::Impl {
   Context& ctx() {
     if (!context) {
       if (!engine) engine = &client();
-      context.emplace(Context{.client = *engine, .progress = options.progress});
+      context.emplace(Context{.client = *engine, .progress = options.progress, .clock = options.clock});
       context->settings = load_settings(context->home);
       context->home.prepare();
     }

@@ -15,6 +15,9 @@ namespace fleet {
 namespace engine {
 class Api;
 }
+namespace util {
+class Clock;
+}
 
 struct FleetOptions {
   std::string docker_host;                          // empty: DOCKER_HOST, else the default socket
@@ -22,6 +25,7 @@ struct FleetOptions {
   std::string project_name;                         // -p
   std::vector<std::string> profiles;                // --profile
   ProgressSink progress = [](const ProgressEvent&) {};
+  util::Clock* clock = nullptr;  // what waits and retries sleep on; the system clock when null
 };
 
 class Fleet {
@@ -59,7 +63,7 @@ class Fleet {
   std::vector<KernelRow> list(const ListOptions& options);
   std::vector<KernelRow> stop(const StopOptions& options);
   std::vector<KernelRow> stop_all(const StopAllOptions& options);
-  CleanupReport cleanup(const OwnerScope& scope);
+  CleanupReport cleanup(const OwnerScope& scope = {});
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
 

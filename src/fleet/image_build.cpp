@@ -65,10 +65,21 @@ int remove_replaced_images(Context& ctx) {
 
 std::string ensure_kernel_image(Context& ctx, const std::string& tag) {
   try {
-    return ctx.client.inspect_image(tag).id;
+    engine::ImageInspect image = ctx.client.inspect_image(tag);
+    check_image_labels(image, tag);
+    return image.id;
   } catch (const engine::NotFoundError&) {
     return build_image(ctx, {.context = ctx.home.kernel_context, .tag = tag}).id;
   }
+}
+
+void check_image_labels(const engine::ImageInspect& image, const std::string& name) {
+  for (const char* key : {labels::kManaged, labels::kOrigin, labels::kKernel, labels::kKernelId, labels::kOwner,
+                          labels::kTemplate})
+    if (image.labels.count(key))
+      throw InvalidInput("image " + name + " carries the fleet's container label " + key +
+                         " (made by `docker commit` of a fleet container?): its containers could not be told "
+                         "from the fleet's own; build the image instead");
 }
 
 }  // namespace fleet

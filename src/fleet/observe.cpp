@@ -9,26 +9,18 @@
 namespace fleet {
 namespace {
 
-// The labels a container carries minus those it inherited from its image (same key, same value).
-engine::Labels written_labels(engine::Api& engine, const engine::ContainerSummary& c,
-                              std::map<std::string, engine::Labels>& image_labels) {
-  auto cached = image_labels.find(c.image_id);
-  if (cached == image_labels.end()) {
-    engine::Labels labels;
-    try {
-      if (!c.image_id.empty()) labels = engine.inspect_image(c.image_id).labels;
-    } catch (const engine::NotFoundError&) {
-      // The image is gone (a container keeps running from a removed image): nothing was inherited
-      // that we could tell apart.
-    }
-    cached = image_labels.emplace(c.image_id, std::move(labels)).first;
+// Whether the image a container was made from carries the managed label itself: then the
+// container's own says nothing (a container run by hand from a `docker commit` of a kernel).
+bool managed_by_image(engine::Api& engine, const std::string& image_id, std::map<std::string, bool>& cache) {
+  auto it = cache.find(image_id);
+  if (it != cache.end()) return it->second;
+  bool managed = false;
+  try {
+    if (!image_id.empty()) managed = engine.inspect_image(image_id).labels.count(labels::kManaged) > 0;
+  } catch (const engine::NotFoundError&) {
+    // The image is gone (a container keeps running from a removed image): nothing to compare.
   }
-  engine::Labels out;
-  for (const auto& [key, value] : c.labels) {
-    auto inherited = cached->second.find(key);
-    if (inherited == cached->second.end() || inherited->second != value) out.emplace(key, value);
-  }
-  return out;
+  return cache[image_id] = managed;
 }
 
 std::string value_of(const engine::Labels& labels, const char* key) {
@@ -50,11 +42,17 @@ int ObservedContainer::host_port(int private_port) const {
 
 Observed observe_containers(engine::Api& engine, const engine::Filters& filters) {
   Observed o;
-  std::map<std::string, engine::Labels> image_labels;
+  std::map<std::string, bool> image_managed;
   for (const auto& c : engine.list_containers({.all = true, .filters = filters})) {
-    engine::Labels labels = written_labels(engine, c, image_labels);
+    const engine::Labels& labels = c.labels;
     if (value_of(labels, labels::kManaged) != "true") {
-      o.foreign.push_back(c.name() + ": its fleet labels come from its image, not from the fleet");
+      o.foreign.push_back(c.name() + ": carries fleet or compose labels but not the fleet's managed label "
+                                     "(made by another tool, or by an older fleet)");
+      continue;
+    }
+    if (managed_by_image(engine, c.image_id, image_managed)) {
+      o.foreign.push_back(c.name() + ": its fleet labels come from its image (" + c.image +
+                          "), not from the fleet");
       continue;
     }
     ObservedContainer oc;
@@ -64,29 +62,31 @@ Observed observe_containers(engine::Api& engine, const engine::Filters& filters)
     oc.status = c.status;
     oc.created = c.created;
     oc.ports = c.ports;
-    oc.project = value_of(labels, labels::kComposeProject);
-    oc.config_hash = value_of(labels, labels::kComposeConfigHash);
-    oc.image_id = value_of(labels, labels::kComposeImage);
     if (value_of(labels, labels::kKernel) == "true") oc.kernel_id = value_of(labels, labels::kKernelId);
-    if (!oc.project.empty()) {
+    // The origin label says which labels the fleet wrote: a spawned kernel may have inherited
+    // compose labels from an image compose built, and they never make it a project's.
+    const std::string origin = value_of(labels, labels::kOrigin);
+    if (origin == "compose" || (origin.empty() && labels.count(labels::kComposeProject))) {
+      oc.project = value_of(labels, labels::kComposeProject);
       oc.service = value_of(labels, labels::kComposeService);
+      oc.config_hash = value_of(labels, labels::kComposeConfigHash);
+      oc.image_id = value_of(labels, labels::kComposeImage);
       try {
         oc.number = std::stoi(value_of(labels, labels::kComposeNumber));
       } catch (const std::exception&) {
         oc.number = 0;
       }
-      if (oc.service.empty() || oc.number < 1) {
-        o.foreign.push_back(oc.name + ": a container of project " + oc.project +
-                            " without a service and replica number");
+      if (oc.project.empty() || oc.service.empty() || oc.number < 1) {
+        o.foreign.push_back(oc.name + ": a compose container of the fleet without its project, service or number");
         continue;
       }
-    } else if (oc.kernel_id.empty()) {
+    } else if (origin == "spawned" && !oc.kernel_id.empty()) {
+      oc.service = template_name(value_of(labels, labels::kLanguage), value_of(labels, labels::kConfig));
+    } else {
       o.foreign.push_back(oc.name + ": a fleet container that is neither a compose replica nor a kernel");
       continue;
-    } else {
-      oc.service = template_name(value_of(labels, labels::kLanguage), value_of(labels, labels::kConfig));
     }
-    oc.labels = std::move(labels);
+    oc.labels = labels;
     o.containers.push_back(std::move(oc));
   }
   std::sort(o.containers.begin(), o.containers.end(),
@@ -101,8 +101,8 @@ Observed observe_kernels(engine::Api& engine) {
 Observed observe_project(engine::Api& engine, const std::string& project) {
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + project}}};
   Observed o = observe_containers(engine, mine);
-  std::erase_if(o.containers, [](const ObservedContainer& c) {
-    return c.label(labels::kComposeOneoff) == "True";
+  std::erase_if(o.containers, [&](const ObservedContainer& c) {
+    return c.project != project || c.label(labels::kComposeOneoff) == "True";
   });
   for (const auto& n : engine.list_networks(mine)) o.networks.insert(n.name);
   for (const auto& v : engine.list_volumes(mine)) o.volumes.insert(v.name);

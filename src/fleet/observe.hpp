@@ -2,11 +2,12 @@
 // (up, scale, down, spawn, stop, cleanup, find) and every listing shows. Labels are the source of
 // truth, so a fleet process killed at any point loses nothing.
 //
-// Membership: a container belongs to the fleet when it carries the managed label as written on the
-// container itself. Docker merges an image's labels into its containers' labels, so a label whose
-// key and value the image also carries is set aside as inherited and never decides anything. A
-// container that looks like the fleet's but is not (labels only inherited, a compose replica
-// without its service or number) is reported as foreign and left alone.
+// Membership: a container belongs to the fleet when it carries the managed label and its image
+// does not (Docker merges an image's labels into its containers', and the fleet never creates from
+// an image carrying its labels: image_build.cpp). Which labels the fleet wrote on it is told by its
+// origin label: a compose replica's compose labels, or a spawned kernel's (compose labels a spawned
+// kernel inherited from an image compose built never make it a project's). A container that looks
+// like the fleet's but is not is reported as foreign and left alone.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,7 @@ struct ObservedContainer {
   std::string kernel_id;  // kernels only
   std::string status;     // the engine's text, e.g. "Up 2 minutes (healthy)"
   std::vector<engine::PortBinding> ports;
-  engine::Labels labels;  // as the fleet wrote them (inherited ones left out)
+  engine::Labels labels;
 
   bool kernel() const { return !kernel_id.empty(); }
   bool spawned() const { return kernel() && project.empty(); }

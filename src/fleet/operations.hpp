@@ -72,6 +72,9 @@ BuildReport::Image build_image(Context& ctx, const ImageBuild& build);
 int remove_replaced_images(Context& ctx);
 // The image of `tag`, built from the kernel's staged context when it is missing.
 std::string ensure_kernel_image(Context& ctx, const std::string& tag);
+// Refuses an image that carries the labels the fleet writes on its containers (`docker commit` of a
+// kernel copies them): containers made from it could not be told from the fleet's own.
+void check_image_labels(const engine::ImageInspect& image, const std::string& name);
 
 // --- any container: kernels by id, name, container id or host port; compose services and
 // containers by name (when a project is given). Every name is checked before anything is done:

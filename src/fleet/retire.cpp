@@ -5,7 +5,16 @@ namespace fleet {
 void retire_container(engine::Api& client, const std::string& id, const std::string& state,
                       std::optional<int> timeout_seconds) {
   try {
-    if (state == "paused") client.unpause_container(id);
+    if (state == "paused") {
+      // Thawed first so it can act on SIGTERM. It may have been unpaused since it was observed (the
+      // engine then answers an error, not 304): the stop below is what counts.
+      try {
+        client.unpause_container(id);
+      } catch (const engine::NotFoundError&) {
+        throw;
+      } catch (const engine::EngineError&) {
+      }
+    }
     if (state == "running" || state == "paused" || state == "restarting")
       client.stop_container(id, timeout_seconds);
     client.remove_container(id, {.force = true});

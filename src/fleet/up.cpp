@@ -48,7 +48,9 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
   for (const auto& name : sel.targeted) {
     const compose::Service& s = p.services.at(name);
     try {
-      image_ids[name] = ctx.client.inspect_image(s.image).id;
+      engine::ImageInspect image = ctx.client.inspect_image(s.image);
+      check_image_labels(image, s.image);
+      image_ids[name] = image.id;
     } catch (const engine::NotFoundError&) {
       if (!s.build)
         throw InvalidInput("image " + s.image + " of service " + name +

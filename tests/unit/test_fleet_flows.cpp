@@ -614,16 +614,32 @@ TEST_CASE("flow: spawn refuses a kernel name that is taken, before creating anyt
   CHECK(f.engine.containers().size() == 1);
 }
 
-// A known defect, kept visible: an image that carries the fleet's managed label (`docker commit` of
-// a kernel copies its labels into the image) makes every kernel spawned from it look inherited, so
-// the fleet loses the kernel it just started ("started but is gone") and leaves it running unseen.
-// Remove [!shouldfail] once observe/spawn handle it.
-TEST_CASE("flow: a kernel spawned from an image with the fleet's labels is still the fleet's",
-          "[flow][!shouldfail]") {
+// `docker commit` of a kernel copies its labels into the image: a kernel from such an image could not
+// be told from the one it was committed from, so the image is refused before anything is created.
+TEST_CASE("flow: an image carrying the fleet's container labels is refused", "[flow]") {
   Flow f;
   Fleet fleet(FleetOptions{}, f.engine);
   f.engine.add_image("llmspell:latest", {{labels::kManaged, "true"}, {labels::kOrigin, "spawned"}});
-  KernelRow k1 = fleet.spawn({.name = "k1"});
-  CHECK(fleet.list({}).size() == 1);
+  f.engine.clear_calls();
+  Error e = fleet_error([&] { fleet.spawn({.name = "k1"}); });
+  CHECK(e.kind() == ErrorKind::BadInput);
+  CHECK_THAT(e.what(), Catch::Contains("carries the fleet's container label dev.llmspell.fleet.managed"));
+  CHECK(f.changes().empty());
+  CHECK(f.engine.containers().empty());
+}
+
+// An image compose built carries compose's project label; a spawned kernel from it inherits the
+// label, and is still a spawned kernel, never a replica of that project.
+TEST_CASE("flow: a spawned kernel's compose labels inherited from its image do not make it a project's",
+          "[flow]") {
+  Flow f;
+  Fleet fleet(FleetOptions{}, f.engine);
+  f.engine.add_image("llmspell:latest", {{labels::kComposeProject, "llmspell"}, {labels::kComposeService, "x"}});
+  KernelRow k = fleet.spawn({.name = "k1"});
+  CHECK(k.origin == "spawned");
+  CHECK(k.project.empty());
+  auto rows = fleet.list({});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].origin == "spawned");
   CHECK(fs::exists(f.connection_file("k1")));
 }
