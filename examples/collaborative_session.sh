@@ -27,9 +27,12 @@ else
 fi
 
 say "3. Two clients, one kernel"
-"$PYTHON" - "$PAIR_CONN" <<'EOF' || fail "the collaborative session did not go as expected"
+"$PYTHON" - "$PAIR_CONN" "$FLEET" "$PAIR" <<'EOF' || fail "the collaborative session did not go as expected"
+import json
 import queue
+import subprocess
 import sys
+import time
 
 from jupyter_client import BlockingKernelClient
 
@@ -50,6 +53,17 @@ alice, bob = client(), client()
 if alice.session.session == bob.session.session:
     fail("the two clients share a session id")
 print(f"   alice's session {alice.session.session[:8]}, bob's session {bob.session.session[:8]}")
+
+# The fleet sees both: the kernel counts its connected clients, and list --verbose shows them.
+deadline, clients = time.time() + 10, None
+while time.time() < deadline and clients != 2:
+    rows = json.loads(subprocess.run([sys.argv[2], "list", "--verbose", "--json"], check=True,
+                                     capture_output=True, text=True).stdout)
+    clients = next((r.get("clients") for r in rows if r["kernel_id"] == sys.argv[3]), None)
+    time.sleep(0.2)
+if clients != 2:
+    fail(f"list --verbose shows {clients} clients on the shared kernel, not 2")
+print("   list --verbose: 2 clients connected")
 
 
 def run(who, c, code, expect=None, error=None):
