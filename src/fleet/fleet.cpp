@@ -92,6 +92,19 @@ struct Fleet::Impl {
   // Kernel commands work without a compose file; with one, its services and containers count too.
   const compose::Project* optional_project() { return has_compose_file() ? &compose_project() : nullptr; }
 
+  // Names to containers. Kernels come first and need no compose file: the file is read only for a
+  // name that is no kernel's, so a broken compose file in the current folder never stands between
+  // a user and a kernel. `used` is set when the file was needed.
+  std::vector<ObservedContainer> resolve_names(const std::vector<std::string>& names, const compose::Project*& used) {
+    used = nullptr;
+    try {
+      return resolve(ctx(), nullptr, names, Resolve::KernelsOnly);
+    } catch (const NotFound&) {
+    }
+    used = optional_project();
+    return resolve(ctx(), used, names, Resolve::Anything);
+  }
+
   Template template_of(const std::string& language, const std::string& config, const std::string& memory,
                        std::optional<double> cpus, const std::string& image) {
     const KernelDefaults& d = ctx().settings.kernels;
@@ -224,8 +237,9 @@ CleanReport Fleet::clean() {
 std::vector<HealthRow> Fleet::health(const std::vector<std::string>& names) {
   return guard([&] {
     Context& ctx = impl_->ctx();
-    const compose::Project* p = impl_->optional_project();
-    if (!names.empty()) return fleet::health(ctx, resolve(ctx, p, names, Resolve::Anything));
+    const compose::Project* p = nullptr;
+    if (!names.empty()) return fleet::health(ctx, impl_->resolve_names(names, p));
+    p = impl_->optional_project();
     // Everything: every kernel, and the project's other containers.
     auto containers = observe_kernels(ctx.client).containers;
     if (p)
@@ -243,12 +257,13 @@ void Fleet::logs(const LogsOptions& options, const LineSink& sink) {
                         .timestamps = options.timestamps,
                         .cancel = options.cancel};
     if (!options.since.empty()) request.since = parse_since(options.since);
-    const compose::Project* p = impl_->optional_project();
+    const compose::Project* p = nullptr;
     if (options.names.empty()) {
+      p = impl_->optional_project();
       request.containers = p ? observe_project(ctx.client, p->name).containers : observe_kernels(ctx.client).containers;
       if (p) request.project = p->name;
     } else {
-      request.containers = resolve(ctx, p, options.names, Resolve::Anything);
+      request.containers = impl_->resolve_names(options.names, p);
       // Named services are followed across replicas that start later.
       if (p)
         for (const auto& name : options.names)
@@ -263,8 +278,8 @@ int Fleet::shell(const ShellOptions& options, const OutputSink& output) {
   return guard([&] {
     Context& ctx = impl_->ctx();
     if (options.target.empty()) throw InvalidInput("shell into what? (a kernel, a container or a service)");
-    const compose::Project* p = impl_->optional_project();
-    auto found = resolve(ctx, p, {options.target}, Resolve::Anything);
+    const compose::Project* p = nullptr;
+    auto found = impl_->resolve_names({options.target}, p);
     bool service = p && p->services.count(options.target);
     const ObservedContainer* chosen = nullptr;
     for (const auto& c : found)
