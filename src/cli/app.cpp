@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -11,21 +12,29 @@
 namespace fleet::cli {
 namespace {
 
-// Global options that take a value: skipped when looking for the command word.
-bool takes_value(const std::string& option) {
-  for (const char* o : {"-H", "--host", "-f", "--file", "-p", "--project-name", "--profile", "--log-level"})
-    if (option == o) return true;
-  return false;
-}
+const std::vector<std::string> kValueOptions = {"-H", "--host", "-f", "--file", "-p", "--project-name",
+                                                "--profile", "--log-level"};
+const std::vector<std::string> kFlagOptions = {"-h", "--help", "--version"};
 
 // The first word that is not a global option: the command. An unknown one is named, with the
-// nearest known command, rather than CLI11's "A subcommand is required".
+// nearest known command, rather than CLI11's "A subcommand is required"; so is an unknown global
+// option before it (else its value would be taken for the command).
 void check_command_word(int argc, char** argv, const CLI::App& app) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--") return;
     if (!arg.empty() && arg[0] == '-') {
-      if (takes_value(arg)) ++i;
+      std::string option = arg.substr(0, arg.find('='));
+      bool value = std::find(kValueOptions.begin(), kValueOptions.end(), option) != kValueOptions.end();
+      bool flag = std::find(kFlagOptions.begin(), kFlagOptions.end(), option) != kFlagOptions.end();
+      if (!value && !flag) {
+        std::vector<std::string> all = kValueOptions;
+        all.insert(all.end(), kFlagOptions.begin(), kFlagOptions.end());
+        std::string near = option.size() > 2 ? util::nearest(option, all) : "";
+        throw UsageError("unknown option \"" + option + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+                         " (llmspell-fleet --help lists them)");
+      }
+      if (value && option == arg) ++i;
       continue;
     }
     std::vector<std::string> commands;
@@ -83,7 +92,7 @@ int run(int argc, char** argv) {
   auto* up = app.add_subcommand("up", "Create and start services (NAME: a profile or a service)");
   up->add_option("name", up_options.names, "profiles (as in `up dev`) or services");
   up->add_flag("--wait", up_options.wait, "return once every container is healthy (or running, without a healthcheck)");
-  up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)");
+  up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)")->check(CLI::Range(0, 86400));
   up->add_option("--scale", up_scale, "SERVICE=N: that many replicas (repeatable)");
   bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
   up->add_flag("-d,--detach", up_detach, "accepted for compatibility with compose");
@@ -91,7 +100,8 @@ int run(int argc, char** argv) {
   DownOptions down_options;
   auto* down = app.add_subcommand("down", "Stop and remove the project's containers and networks");
   down->add_flag("-v,--volumes", down_options.volumes, "also remove named volumes");
-  down->add_option("-t,--timeout", down_options.timeout, "seconds to wait for each container to stop");
+  down->add_option("-t,--timeout", down_options.timeout, "seconds to wait for each container to stop")
+      ->check(CLI::Range(0, 86400));
 
   std::vector<std::string> scale_args;
   bool scale_wait = false;
@@ -109,9 +119,11 @@ int run(int argc, char** argv) {
   // --- any container of the fleet
   LogsOptions logs_options;
   auto* logs = app.add_subcommand("logs", "Show output of kernels, services or containers, prefixed by container");
-  logs->add_option("name", logs_options.names, "kernel ids, host ports, services or containers (default: all)");
+  logs->add_option("name", logs_options.names,
+                   "kernel ids, host ports, services or containers (default: the project's containers; every "
+                   "kernel where there is no compose file)");
   logs->add_flag("-f,--follow", logs_options.follow, "keep following, including containers that start later");
-  logs->add_option("-n,--tail", logs_options.tail, "last N lines of each");
+  logs->add_option("-n,--tail", logs_options.tail, "last N lines of each")->check(CLI::Range(0, 100'000'000));
   logs->add_option("--since", logs_options.since, "unix time, duration (10m) or RFC 3339 time");
   logs->add_flag("-t,--timestamps", logs_options.timestamps);
 
@@ -154,7 +166,8 @@ int run(int argc, char** argv) {
   bool stop_json = false;
   auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
   stop->add_option("kernel", stop_options.names)->required();
-  stop->add_option("-t,--timeout", stop_options.timeout, "seconds to let a kernel finish before SIGKILL (default 30)");
+  stop->add_option("-t,--timeout", stop_options.timeout, "seconds to let a kernel finish before SIGKILL (default 30)")
+      ->check(CLI::Range(0, 86400));
   stop->add_flag("--json", stop_json);
 
   StopAllOptions stop_all_options;

@@ -70,26 +70,23 @@ int cmd_list(Fleet& fleet, const ListOptions& options, bool json) {
     std::cout << rows_json(rows).dump(2) << "\n";
     return kExitOk;
   }
+  std::vector<std::vector<std::string>> table;
   if (options.verbose) {
-    std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %-7s %-17s %-8s %s\n", "KERNEL", "LANGUAGE", "CONFIG",
-                "OWNER", "STATE", "HEALTH", "PORT", "CPU", "MEMORY", "UPTIME", "CLIENTS");
-    for (const auto& k : rows) {
-      std::string memory = k.memory_used ? human_bytes(*k.memory_used) + " / " + human_bytes(k.memory_limit.value_or(0))
-                                          : std::string("-");
-      std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %-7s %-17s %-8s %s\n", k.kernel_id.c_str(),
-                  k.language.c_str(), k.config.c_str(), k.owner.c_str(), k.state_text().c_str(), k.health.c_str(),
-                  port_text(k.shell_port).c_str(), percent(k.cpu_percent).c_str(), memory.c_str(),
-                  human_duration(k.uptime_seconds.value_or(-1)).c_str(),
-                  k.clients ? std::to_string(*k.clients).c_str() : "-");
-    }
-    return kExitOk;
+    table.push_back({"KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE", "HEALTH", "PORT", "CPU", "MEMORY", "UPTIME",
+                     "CLIENTS"});
+    for (const auto& k : rows)
+      table.push_back({k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health, port_text(k.shell_port),
+                       percent(k.cpu_percent),
+                       k.memory_used ? human_bytes(*k.memory_used) + " / " + human_bytes(k.memory_limit.value_or(0))
+                                     : std::string("-"),
+                       human_duration(k.uptime_seconds.value_or(-1)), k.clients ? std::to_string(*k.clients) : "-"});
+  } else {
+    table.push_back({"KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE", "HEALTH", "PORT", "CONNECTION FILE"});
+    for (const auto& k : rows)
+      table.push_back({k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health, port_text(k.shell_port),
+                       k.connection_file.empty() ? "-" : k.connection_file});
   }
-  std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %s\n", "KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE",
-              "HEALTH", "PORT", "CONNECTION FILE");
-  for (const auto& k : rows)
-    std::printf("%-30s %-10s %-14s %-10s %-22s %-9s %-6s %s\n", k.kernel_id.c_str(), k.language.c_str(),
-                k.config.c_str(), k.owner.c_str(), k.state_text().c_str(), k.health.c_str(),
-                port_text(k.shell_port).c_str(), k.connection_file.empty() ? "-" : k.connection_file.c_str());
+  print_table(table);
   return kExitOk;
 }
 
@@ -107,7 +104,11 @@ int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json) {
   if (json)
     std::cout << rows_json(rows).dump(2) << "\n";
   else if (rows.empty())
-    std::cerr << "no spawned kernels " << (options.scope.all_owners ? "" : "of yours ") << "to stop\n";
+    std::cerr << "no spawned kernels"
+              << (options.scope.all_owners     ? ""
+                  : options.scope.owner.empty() ? " of yours"
+                                                : " of " + options.scope.owner)
+              << " to stop\n";
   else
     for (const auto& k : rows) std::cout << "stopped " << k.kernel_id << "\n";
   return kExitOk;
@@ -151,12 +152,13 @@ int cmd_metrics(Fleet& fleet, bool json) {
     total += count;
   }
   std::printf("kernels: %d%s\n\n", total, states.empty() ? "" : (" (" + states + ")").c_str());
-  std::printf("%-30s %-8s %-8s %-20s %s\n", "KERNEL", "STATE", "CPU", "MEMORY", "MEMORY%");
+  std::vector<std::vector<std::string>> table = {{"KERNEL", "STATE", "CPU", "MEMORY", "MEMORY%"}};
   for (const auto& k : r.kernels)
-    std::printf("%-30s %-8s %-8s %-20s %.1f%%\n", k.kernel_id.c_str(), k.state.c_str(), percent(k.cpu_percent).c_str(),
-                (human_bytes(k.memory_used) + " / " + human_bytes(k.memory_limit)).c_str(), k.memory_percent);
-  std::printf("%-30s %-8s %-8s %s\n", "TOTAL", "", percent(r.total_cpu_percent).c_str(),
-              (human_bytes(r.total_memory_used) + " / " + human_bytes(r.total_memory_limit)).c_str());
+    table.push_back({k.kernel_id, k.state, percent(k.cpu_percent),
+                     human_bytes(k.memory_used) + " / " + human_bytes(k.memory_limit), percent(k.memory_percent)});
+  table.push_back({"TOTAL", "", percent(r.total_cpu_percent),
+                   human_bytes(r.total_memory_used) + " / " + human_bytes(r.total_memory_limit), ""});
+  print_table(table);
   return kExitOk;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -11,5 +12,8 @@ namespace fleet::cli {
 std::string human_bytes(std::int64_t bytes);       // "512MiB", "-" for 0
 std::string human_duration(std::int64_t seconds);  // "3m20s", "-" for negative
 std::string yaml_of(const nlohmann::json& j);
+
+// Rows (the first one the header) in columns as wide as their widest cell, two spaces apart.
+void print_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace fleet::cli

@@ -1,6 +1,7 @@
 #include "fleet/connection_files.hpp"
 
 #include "fleet/container_spec.hpp"
+#include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
 #include "util/atomic_file.hpp"
 #include "util/tar.hpp"
@@ -46,7 +47,7 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container,
     host[key] = std::stoi(it->second.front().host_port);
     host_ip = it->second.front().host_ip;
   }
-  host["ip"] = host_ip.empty() || host_ip == "0.0.0.0" ? "127.0.0.1" : host_ip;
+  host["ip"] = host_address(host_ip);
   return host;
 }
 

@@ -68,7 +68,11 @@ nlohmann::json container_labels(const compose::Project& p, const compose::Servic
   l[labels::kManaged] = "true";
   if (who.spawned()) {
     l[labels::kOrigin] = "spawned";
-    l[labels::kTemplate] = compose::config_hash(s);
+    // The template's identity when the service is a template (templates.hpp), else its config hash.
+    auto x = s.extensions.find("x-fleet");
+    l[labels::kTemplate] = x != s.extensions.end() && x->is_object() && x->contains("template")
+                               ? (*x)["template"].get<std::string>()
+                               : compose::config_hash(s);
   } else {
     l[labels::kOrigin] = "compose";
     l[labels::kComposeProject] = p.name;

@@ -11,7 +11,7 @@ DownReport down(Context& ctx, const compose::Project& p, const DownOptions& opti
   DownReport result;
   Observed observed = observe_project(ctx.client, p.name);
   for (const auto& foreign : observed.foreign) ctx.warn("Container", "left alone: " + foreign);
-  Executor(ctx, p).run(plan_retire(observed.containers, "down", options.timeout));
+  execute(ctx, p, plan_retire(observed.containers, "down", options.timeout));
   result.containers = static_cast<int>(observed.containers.size());
 
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + p.name}}};
@@ -31,8 +31,6 @@ DownReport down(Context& ctx, const compose::Project& p, const DownOptions& opti
       ++result.volumes;
       ctx.progress({"Volume " + v.name, "Removed", ProgressEvent::Kind::Done});
     }
-  remove_replaced_images(ctx);
-  refresh_registry(ctx);
   return result;
 }
 

@@ -39,7 +39,9 @@ Error to_fleet_error() {
       case engine::ErrorKind::Unsupported:
         return Error(ErrorKind::EngineUnavailable, e.what());
       case engine::ErrorKind::NotFound:
-        return Error(ErrorKind::NotFound, e.what());
+        // Something the operation was working on went away meanwhile (names the user gave that do
+        // not exist are found out earlier, by resolve, as NotFound).
+        return Error(ErrorKind::OperationFailed, e.what());
       case engine::ErrorKind::Conflict:
         return Error(ErrorKind::Conflict, e.what());
       default:

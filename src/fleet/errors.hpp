@@ -42,7 +42,8 @@ struct OperationFailed : Error {
 };
 
 // The exception in flight (call inside a catch block) as a fleet::Error: compose errors are bad
-// input, engine errors keep their meaning (unreachable, not found, conflict), anything else is an
+// input; engine errors keep their meaning (unreachable, conflict), except that an engine 404 in the
+// middle of an operation is an operation that failed, not the user's input; anything else is an
 // operation that failed. The door's only translation point.
 Error to_fleet_error();
 

@@ -283,4 +283,25 @@ void Executor::wait_for_dependencies(const std::string& service) {
   }
 }
 
+namespace {
+void record(Context& ctx) {
+  try {
+    remove_replaced_images(ctx);
+  } catch (const std::exception& e) {
+    ctx.warn("Images", std::string("replaced images not removed: ") + e.what());
+  }
+  refresh_registry_after_change(ctx);
+}
+}  // namespace
+
+void execute(Context& ctx, const compose::Project& project, const Plan& plan, const ExecutionInput& input) {
+  try {
+    Executor(ctx, project).run(plan, input);
+  } catch (...) {
+    record(ctx);
+    throw;
+  }
+  record(ctx);
+}
+
 }  // namespace fleet

@@ -61,14 +61,26 @@ struct Fleet::Impl {
     return *own_client;
   }
 
+  bool settings_loaded = false;
+
   Context& ctx() {
     if (!context) {
       if (!engine) engine = &client();
-      context.emplace(Context{.client = *engine, .progress = options.progress, .clock = options.clock});
-      context->settings = load_settings(context->home);
-      context->home.prepare();
+      Context fresh{.client = *engine, .progress = options.progress, .clock = options.clock};
+      fresh.home.prepare();
+      context.emplace(std::move(fresh));
     }
     return *context;
+  }
+
+  // The fleet's settings, read by the operations that make kernels (spawn, find) only: a typo in
+  // fleet.toml must not stand between a user and stop, list or down.
+  const FleetSettings& settings() {
+    if (!settings_loaded) {
+      ctx().settings = load_settings(ctx().home);
+      settings_loaded = true;
+    }
+    return ctx().settings;
   }
 
   bool has_compose_file() const { return std::filesystem::exists(options.compose_file); }
@@ -107,7 +119,7 @@ struct Fleet::Impl {
 
   Template template_of(const std::string& language, const std::string& config, const std::string& memory,
                        std::optional<double> cpus, const std::string& image) {
-    const KernelDefaults& d = ctx().settings.kernels;
+    const KernelDefaults& d = settings().kernels;
     Template t{.language = language.empty() ? d.language : language,
                .config = config.empty() ? d.config : config,
                .image = image.empty() ? d.image : image,
@@ -223,7 +235,10 @@ UpReport Fleet::scale(const ScaleOptions& options) {
 }
 
 DownReport Fleet::down(const DownOptions& options) {
-  return guard([&] { return fleet::down(impl_->ctx(), impl_->compose_project(), options); });
+  return guard([&] {
+    if (options.timeout && *options.timeout < 0) throw InvalidInput("--timeout must be 0 or more seconds");
+    return fleet::down(impl_->ctx(), impl_->compose_project(), options);
+  });
 }
 
 std::vector<PsRow> Fleet::ps(bool all) {
@@ -315,6 +330,8 @@ std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
 }
 
 std::vector<KernelRow> Fleet::stop_all(const StopAllOptions& options) {
+  if (options.scope.all_owners && !options.scope.owner.empty())
+    throw InvalidInput("stop-all: --owner and --all are one or the other");
   return guard([&] { return fleet::stop_all(impl_->ctx(), options.force, options.scope); });
 }
 

@@ -52,11 +52,6 @@ std::string tcp_probe(const std::string& host, int port, int timeout_ms) {
   return error;
 }
 
-// Where a port published on `ip` answers from the host.
-std::string host_address(const std::string& ip) {
-  return ip.empty() || ip == "0.0.0.0" ? "127.0.0.1" : ip;
-}
-
 }  // namespace
 
 std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>& containers) {
@@ -70,11 +65,20 @@ std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>
       r.service = c.service;
       r.kernel_id = c.kernel_id;
       r.state = c.state;
-      engine::ContainerInspect in = ctx.client.inspect_container(c.id);
+      engine::ContainerInspect in;
+      try {
+        in = ctx.client.inspect_container(c.id);
+      } catch (const engine::NotFoundError&) {
+        r.state = "removed";  // gone since it was observed
+        r.health = "none";
+        return;
+      }
       r.health = in.state.health ? in.state.health->status : "none";
       bool probes_ok = true;
       for (const auto& [port, bindings] : in.ports) {
-        if (port.find("/tcp") == std::string::npos) continue;
+        // A kernel is checked through its heartbeat: a bare TCP connect to its other sockets would
+        // count, for a moment, as a client connecting.
+        if (port.find("/tcp") == std::string::npos || c.kernel()) continue;
         for (const auto& b : bindings) {
           if (b.host_port.empty()) continue;
           PortProbe probe{b.host_ip, std::stoi(b.host_port), std::stoi(port), false, ""};

@@ -4,6 +4,10 @@
 
 namespace fleet {
 
+std::string host_address(const std::string& ip) {
+  return ip.empty() || ip == "0.0.0.0" ? "127.0.0.1" : ip;
+}
+
 std::string heartbeat(const std::string& ip, int port, std::chrono::milliseconds timeout) {
   if (port <= 0) return "no heartbeat port published";
   try {

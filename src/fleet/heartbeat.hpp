@@ -10,4 +10,7 @@ namespace fleet {
 // Empty when the kernel echoed within `timeout`, else why not.
 std::string heartbeat(const std::string& ip, int port, std::chrono::milliseconds timeout);
 
+// Where a port published on `ip` answers from the host (0.0.0.0 and "" mean every address).
+std::string host_address(const std::string& ip);
+
 }  // namespace fleet

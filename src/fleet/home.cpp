@@ -41,8 +41,8 @@ std::filesystem::path FleetHome::lock_file(const std::string& name) const {
   return root / "locks" / (name + ".lock");
 }
 
-std::filesystem::path FleetHome::logs_dir() const {
-  return root / "logs";
+std::filesystem::path host_lock(const std::string& name) {
+  return std::filesystem::path("/tmp") / ("llmspell-fleet-" + name + ".lock");
 }
 
 void FleetHome::prepare() const {
@@ -51,7 +51,6 @@ void FleetHome::prepare() const {
   if (fresh) ::chmod(root.c_str(), 0700);
   std::filesystem::create_directories(registry_dir());
   std::filesystem::create_directories(root / "locks");
-  std::filesystem::create_directories(logs_dir());
 }
 
 }  // namespace fleet

@@ -3,8 +3,8 @@
 //   <home>/<kernel-id>.json      host connection files (mode 0600: they hold the kernel's key)
 //   <home>/registry/registry.json  kernels, ports, owners, states; no keys. The registry service is
 //                                given this folder alone, so nothing secret is ever served.
-//   <home>/locks/                 locks that make concurrent fleet processes take turns
-//   <home>/logs/                  kernel logs
+//   <home>/locks/                 locks that make this home's fleet processes take turns (registry)
+// Locks that every user's fleet on the host shares (port blocks, find) are host-wide: host_lock.
 #pragma once
 
 #include <filesystem>
@@ -23,9 +23,11 @@ struct FleetHome {
   std::filesystem::path registry_dir() const;
   std::filesystem::path registry_file() const;
   std::filesystem::path lock_file(const std::string& name) const;
-  std::filesystem::path logs_dir() const;
   // Creates the folders (the home itself 0700: only its owner lists it).
   void prepare() const;
 };
+
+// /tmp/llmspell-fleet-<name>.lock (a fixed path, whatever TMPDIR says: every user must find it).
+std::filesystem::path host_lock(const std::string& name);
 
 }  // namespace fleet

@@ -69,6 +69,11 @@ std::string ensure_kernel_image(Context& ctx, const std::string& tag) {
     check_image_labels(image, tag);
     return image.id;
   } catch (const engine::NotFoundError&) {
+    // Only the fleet's own kernel image is built when missing; any other name is most likely a typo
+    // and must not become a new tag of the kernel image.
+    if (tag != ctx.settings.kernels.image)
+      throw InvalidInput("image " + tag + " is not on this engine (only the kernel image, " +
+                         ctx.settings.kernels.image + ", is built when missing)");
     return build_image(ctx, {.context = ctx.home.kernel_context, .tag = tag}).id;
   }
 }

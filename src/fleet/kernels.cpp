@@ -70,12 +70,27 @@ void check_kernel_id(const std::string& id) {
   static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
   if (!std::regex_match(id, valid))
     throw InvalidInput("kernel name \"" + id + "\" must be letters, digits, '_', '.' or '-' (at most 63)");
+  if (id.find_first_not_of("0123456789") == std::string::npos)
+    throw InvalidInput("kernel name \"" + id + "\" would read as a host port: give it a letter");
+}
+
+// An owner is a user name: it goes into labels, the registry and messages.
+void check_owner(const std::string& owner) {
+  static const std::regex valid("[a-zA-Z0-9_][a-zA-Z0-9_.@-]{0,63}");
+  if (!std::regex_match(owner, valid))
+    throw InvalidInput("owner \"" + owner + "\" must be a user name (letters, digits, '_', '.', '@', '-')");
 }
 
 void check_labels(const std::map<std::string, std::string>& extra) {
-  for (const auto& [key, value] : extra)
+  for (const auto& [key, value] : extra) {
     if (key.rfind(labels::kPrefix, 0) == 0)
       throw InvalidInput("label " + key + " uses the fleet's reserved prefix " + labels::kPrefix);
+    try {
+      (void)nlohmann::json({{key, value}}).dump();  // the engine takes labels as JSON: valid UTF-8 only
+    } catch (const nlohmann::json::exception&) {
+      throw InvalidInput("label " + key + " is not valid UTF-8");
+    }
+  }
 }
 
 // What the engine would refuse halfway through is refused first.
@@ -88,10 +103,6 @@ void check_against_host(Context& ctx, const Template& t) {
   int cpus = info.value("NCPU", 0);
   if (cpus > 0 && t.cpus > cpus)
     throw InvalidInput("cpus " + util::format_number(t.cpus) + " is more than the host's " + std::to_string(cpus));
-}
-
-std::string template_hash(Context& ctx, const Template& t) {
-  return compose::config_hash(template_service(t, ctx.home, ctx.settings.kernels.publish_ip));
 }
 
 Observed observe_kernels_warning(Context& ctx) {
@@ -145,9 +156,11 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
   const std::string kernel_id = extras.kernel_id.empty() ? new_kernel_id() : extras.kernel_id;
   check_kernel_id(kernel_id);
   const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
+  check_owner(owner);
   check_against_host(ctx, t);
   for (const auto& k : observe_kernels(ctx.client).containers)
-    if (k.kernel_id == kernel_id) throw Conflict("a kernel named " + kernel_id + " exists (" + k.state + ")");
+    if (k.kernel_id == kernel_id || k.name == kernel_id)
+      throw Conflict("a kernel named " + kernel_id + " exists (" + k.kernel_id + ", " + k.state + ")");
 
   compose::Service service = template_service(t, ctx.home, ctx.settings.kernels.publish_ip);
   const std::string name = service.name;
@@ -156,7 +169,7 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
 
   // The port lock is held from choosing the block until the engine has bound it (started). It is
   // the host's, not the fleet home's: every user's fleet picks from the same ports.
-  util::FileLock ports(std::filesystem::temp_directory_path() / "llmspell-fleet-ports.lock", 0666);
+  util::FileLock ports(host_lock("ports"), 0666);
   int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client), [&](int port) {
     return port_free(ctx.settings.kernels.publish_ip, port);
   });
@@ -165,13 +178,12 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
                           .owner = owner,
                           .host_port = base,
                           .cause = "spawn " + name + " for " + owner});
-  Executor(ctx, templates)
-      .run(plan, {.image_ids = image_ids,
-                  .started = [&](const Step&) { ports.release(); },
-                  .owner = owner,
-                  .labels = extras.labels});
+  execute(ctx, templates, plan,
+          {.image_ids = image_ids,
+           .started = [&](const Step&) { ports.release(); },
+           .owner = owner,
+           .labels = extras.labels});
   ports.release();
-  refresh_registry(ctx);
   for (const auto& k : observe_kernels(ctx.client).containers)
     if (k.kernel_id == kernel_id) return kernel_rows(ctx, {k}).front();
   throw OperationFailed("kernel " + kernel_id + " was started but is gone");
@@ -220,9 +232,7 @@ std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names,
   auto kernels = resolve(ctx, nullptr, names, Resolve::KernelsOnly);
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
-  Executor(ctx, none).run(plan_retire(kernels, "stop", timeout.value_or(kDefaultStopTimeout)));
-  remove_replaced_images(ctx);  // a kernel may have been the last user of an image a rebuild replaced
-  refresh_registry(ctx);
+  execute(ctx, none, plan_retire(kernels, "stop", timeout.value_or(kDefaultStopTimeout)));
   for (auto& r : rows) r.state = "removed";
   return rows;
 }
@@ -233,10 +243,7 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scop
   std::erase_if(kernels, [&](const ObservedContainer& k) { return !k.spawned() || !in_scope(k, scope); });
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
-  Executor(ctx, none).run(plan_retire(kernels, force ? "stop-all --force" : "stop-all",
-                                      force ? 0 : kDefaultStopTimeout));
-  remove_replaced_images(ctx);
-  refresh_registry(ctx);
+  execute(ctx, none, plan_retire(kernels, force ? "stop-all --force" : "stop-all", force ? 0 : kDefaultStopTimeout));
   for (auto& r : rows) r.state = "removed";
   return rows;
 }
@@ -248,7 +255,13 @@ CleanupReport cleanup(Context& ctx, const OwnerScope& scope) {
   CleanupReport report;
   for (const auto& k : kernels) report.removed.push_back(k.kernel_id);
   compose::Project none = templates_project(ctx.home, {});
-  Executor(ctx, none).run(plan_retire(kernels, "cleanup: the kernel is not running", 0));
+  // Run and recorded by hand rather than through execute(): the report needs what the refresh found.
+  try {
+    Executor(ctx, none).run(plan_retire(kernels, "cleanup: the kernel is not running", 0));
+  } catch (...) {
+    refresh_registry_after_change(ctx);
+    throw;
+  }
   remove_replaced_images(ctx);
   RegistryRefresh refreshed = refresh_registry(ctx);
   report.connection_files = refreshed.removed_files;
@@ -260,20 +273,18 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
   check_template(t, ctx.home);
   check_labels(extras.labels);
   const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
-  const std::string hash = template_hash(ctx, t);
+  check_owner(owner);
+  const std::string hash = template_identity(t, ctx.home);
   // One finder per template at a time, whoever runs it: ten concurrent finds end with one kernel.
-  util::FileLock lock(std::filesystem::temp_directory_path() / ("llmspell-fleet-find-" + hash.substr(0, 16) + ".lock"),
-                      0666);
+  util::FileLock lock(host_lock("find-" + hash.substr(0, 16)), 0666);
   auto kernels = observe_kernels(ctx.client).containers;
   std::sort(kernels.begin(), kernels.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
   for (const auto& k : kernels) {
     if (!k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running") continue;
     if (!shared && k.label(labels::kOwner) != owner) continue;
     if (health_from_status(k.status) == "unhealthy") continue;
-    const std::string& ip = ctx.settings.kernels.publish_ip;
-    if (!heartbeat(ip == "0.0.0.0" ? "127.0.0.1" : ip, k.host_port(kKernelShellPort + 4),
-                   std::chrono::milliseconds(1000))
-             .empty())
+    const int hb = kKernelShellPort + 4;
+    if (!heartbeat(host_address(k.host_ip(hb)), k.host_port(hb), std::chrono::milliseconds(1000)).empty())
       continue;
     // Found in another fleet home (a colleague's, with --shared): the caller gets a connection file
     // of its own, read from the kernel itself, so it can connect.

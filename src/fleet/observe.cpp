@@ -40,6 +40,12 @@ int ObservedContainer::host_port(int private_port) const {
   return 0;
 }
 
+std::string ObservedContainer::host_ip(int private_port) const {
+  for (const auto& p : ports)
+    if (p.private_port == private_port && p.public_port && p.type == "tcp") return p.ip;
+  return "";
+}
+
 Observed observe_containers(engine::Api& engine, const engine::Filters& filters) {
   Observed o;
   std::map<std::string, bool> image_managed;
@@ -62,7 +68,15 @@ Observed observe_containers(engine::Api& engine, const engine::Filters& filters)
     oc.status = c.status;
     oc.created = c.created;
     oc.ports = c.ports;
-    if (value_of(labels, labels::kKernel) == "true") oc.kernel_id = value_of(labels, labels::kKernelId);
+    if (value_of(labels, labels::kKernel) == "true") {
+      oc.kernel_id = value_of(labels, labels::kKernelId);
+      // The id names the kernel's connection file on the host: a hand-made label must not reach
+      // another path.
+      if (oc.kernel_id.empty() || oc.kernel_id.find('/') != std::string::npos || oc.kernel_id[0] == '.') {
+        o.foreign.push_back(oc.name + ": a kernel label with an id that is no plain name");
+        continue;
+      }
+    }
     // The origin label says which labels the fleet wrote: a spawned kernel may have inherited
     // compose labels from an image compose built, and they never make it a project's.
     const std::string origin = value_of(labels, labels::kOrigin);

@@ -37,8 +37,9 @@ struct ObservedContainer {
   bool kernel() const { return !kernel_id.empty(); }
   bool spawned() const { return kernel() && project.empty(); }
   std::string label(const char* key) const;
-  // Published host port of container port `private_port`, 0 when none.
+  // Published host port of container port `private_port`, 0 when none, and the address it is on.
   int host_port(int private_port) const;
+  std::string host_ip(int private_port) const;
 };
 
 struct Observed {

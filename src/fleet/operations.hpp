@@ -70,7 +70,8 @@ struct ImageBuild {
 BuildReport::Image build_image(Context& ctx, const ImageBuild& build);
 // Removes images the fleet built that lost their tag to a rebuild and no container uses.
 int remove_replaced_images(Context& ctx);
-// The image of `tag`, built from the kernel's staged context when it is missing.
+// The image of `tag`; the kernel image of the settings is built from the kernel's staged context
+// when it is missing, any other missing image is an InvalidInput.
 std::string ensure_kernel_image(Context& ctx, const std::string& tag);
 // Refuses an image that carries the labels the fleet writes on its containers (`docker commit` of a
 // kernel copies them): containers made from it could not be told from the fleet's own.
@@ -116,11 +117,15 @@ MetricsReport metrics(Context& ctx);
 std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedContainer>& kernels);
 
 // --- the registry (registry.cpp): registry.json from the engine's state, and the connection files
-// of kernels that are gone removed. Returns the files removed.
+// of kernels that are gone removed.
 struct RegistryRefresh {
+  std::vector<KernelRow> rows;  // every kernel, as written
   std::vector<std::string> removed_files;
   int dropped_entries = 0;  // entries of the previous registry.json whose kernel is gone
 };
 RegistryRefresh refresh_registry(Context& ctx);
+// The same after a change, also after one that failed halfway: a registry that cannot be rewritten
+// is a warning, never the change's failure.
+void refresh_registry_after_change(Context& ctx);
 
 }  // namespace fleet

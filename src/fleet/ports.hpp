@@ -1,8 +1,8 @@
 // Host ports for spawned kernels, as the seed had them: a block of five consecutive ports per kernel
 // (shell, iopub, stdin, control, hb) from a range (9555-9999 by default). Allocation happens under a
-// lock in the fleet home that is held until the kernel's container has started, so concurrent
-// spawns never pick the same block; ports published by any container or bound by any process on the
-// host are skipped.
+// host-wide lock (home.hpp's host_lock) held until the kernel's container has started, so concurrent
+// spawns of any user never pick the same block; ports published by any container or bound by any
+// process on the host are skipped.
 #pragma once
 
 #include <functional>

@@ -1,6 +1,8 @@
 // ps: a row per container of the project with what the engine says of it; limits and health need an
 // inspect each, made in parallel.
+#include <algorithm>
 #include <ctime>
+#include <tuple>
 
 #include "fleet/operations.hpp"
 #include "fleet/timestamps.hpp"
@@ -10,8 +12,12 @@ namespace fleet {
 namespace {
 
 std::string ports_text(const ObservedContainer& c) {
+  auto ports = c.ports;  // the engine lists them in no particular order
+  std::sort(ports.begin(), ports.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.private_port, a.type, a.public_port) < std::tie(b.private_port, b.type, b.public_port);
+  });
   std::string out;
-  for (const auto& p : c.ports) {
+  for (const auto& p : ports) {
     if (!out.empty()) out += ", ";
     if (p.public_port) out += (p.ip.empty() ? "" : p.ip + ":") + std::to_string(p.public_port) + "->";
     out += std::to_string(p.private_port) + "/" + p.type;

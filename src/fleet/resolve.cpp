@@ -13,15 +13,24 @@ bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 5 && std::all_of(s.begin(), s.end(), ::isdigit);
 }
 
-bool matches(const ObservedContainer& c, const std::string& name) {
-  if (c.name == name || (c.kernel() && c.kernel_id == name)) return true;
+// What a name says exactly: a kernel's id or a container's name.
+bool exact(const ObservedContainer& c, const std::string& name) {
+  return c.name == name || (c.kernel() && c.kernel_id == name);
+}
+
+// What a name may stand for: a prefix of a container id, or a published host port.
+bool loose(const ObservedContainer& c, const std::string& name) {
   if (name.size() >= 6 && c.id.rfind(name, 0) == 0) return true;
-  if (all_digits(name)) {
-    int port = std::stoi(name);
-    return port > 0 && std::any_of(c.ports.begin(), c.ports.end(),
-                                   [&](const engine::PortBinding& p) { return p.public_port == port; });
-  }
-  return false;
+  if (!all_digits(name)) return false;
+  int port = std::stoi(name);
+  return port > 0 && std::any_of(c.ports.begin(), c.ports.end(),
+                                 [&](const engine::PortBinding& p) { return p.public_port == port; });
+}
+
+std::string names_of(const std::vector<const ObservedContainer*>& found) {
+  std::string out;
+  for (const auto* c : found) out += (out.empty() ? "" : ", ") + (c->kernel() ? c->kernel_id : c->name);
+  return out;
 }
 
 }  // namespace
@@ -40,15 +49,26 @@ std::vector<ObservedContainer> resolve(Context& ctx, const compose::Project* pro
     if (std::none_of(out.begin(), out.end(), [&](const auto& o) { return o.id == c.id; })) out.push_back(c);
   };
   for (const auto& name : names) {
-    bool found = false;
+    // An exact id or name wins; a prefix or a port must point at one container only, or nothing is
+    // done (stopping two kernels for one name would be a surprise).
+    std::vector<const ObservedContainer*> found;
     for (const auto& c : candidates)
-      if (matches(c, name)) add(c), found = true;
-    if (!found && project && what == Resolve::Anything && project->services.count(name)) {
+      if (exact(c, name)) found.push_back(&c);
+    if (found.empty())
+      for (const auto& c : candidates)
+        if (loose(c, name)) found.push_back(&c);
+    if (found.size() > 1)
+      throw InvalidInput("\"" + name + "\" names " + std::to_string(found.size()) + " containers (" +
+                         names_of(found) + "): name one of them by its id");
+    if (found.size() == 1) {
+      add(*found.front());
+    } else if (project && what == Resolve::Anything && project->services.count(name)) {
+      // A service: all its replicas; one with none right now is not an error.
       for (const auto& c : candidates)
         if (c.project == project->name && c.service == name) add(c);
-      found = true;  // a service with no container right now is not an error
+    } else {
+      unknown.push_back(name);
     }
-    if (!found) unknown.push_back(name);
   }
   if (!unknown.empty()) {
     std::string list;

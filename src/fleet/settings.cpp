@@ -1,5 +1,6 @@
 #include "fleet/settings.hpp"
 
+#include <arpa/inet.h>
 #include <toml++/toml.h>
 
 #include <cstdlib>
@@ -27,7 +28,6 @@ FleetSettings load_settings(const FleetHome& home) {
   FleetSettings settings;
   auto path = home.configs_dir / kSettingsFile;
   if (std::filesystem::exists(path)) {
-    settings.file = path;
     toml::table table;
     try {
       table = toml::parse_file(path.string());
@@ -70,6 +70,9 @@ FleetSettings load_settings(const FleetHome& home) {
           k.ports = PortRange::parse(text(), where(value, key));
         } else if (key == "kernels.publish_ip") {
           k.publish_ip = text();
+          in_addr address{};
+          if (::inet_pton(AF_INET, k.publish_ip.c_str(), &address) != 1)
+            throw InvalidInput(where(value, key) + ": \"" + k.publish_ip + "\" is not an IPv4 address");
         } else {
           throw InvalidInput(where(value, key) +
                              ": unknown key (known: language, config, image, memory, cpus, pids_limit, "

@@ -33,7 +33,6 @@ struct KernelDefaults {
 
 struct FleetSettings {
   KernelDefaults kernels;
-  std::filesystem::path file;  // where they were read from; empty: built-in defaults
 };
 
 inline constexpr const char* kSettingsFile = "fleet.toml";

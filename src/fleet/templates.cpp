@@ -3,11 +3,16 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <toml++/toml.h>
+
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
+#include "util/sha256.hpp"
 
 namespace fleet {
 namespace {
@@ -50,9 +55,31 @@ void check_template(const Template& t, const FleetHome& home) {
   if (std::find(configs.begin(), configs.end(), t.config) == configs.end())
     throw InvalidInput("config " + t.config + " not found in " + home.configs_dir.string() +
                        " (valid: " + joined(configs) + ")");
+  // Checked here rather than by the kernel inside its container, where the error would name a path
+  // the user never wrote.
+  try {
+    (void)toml::parse_file((home.configs_dir / t.config).string());
+  } catch (const toml::parse_error& e) {
+    throw InvalidInput((home.configs_dir / t.config).string() + ":" + std::to_string(e.source().begin.line) +
+                       ": not a valid kernel config: " + std::string(e.description()));
+  }
   if (t.memory < 6 * 1024 * 1024) throw InvalidInput("memory must be at least 6 MiB");
   if (!(t.cpus > 0)) throw InvalidInput("cpus must be more than 0");
   if (t.image.empty()) throw InvalidInput("image must not be empty");
+}
+
+std::string template_identity(const Template& t, const FleetHome& home) {
+  std::ifstream in(home.configs_dir / t.config, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  nlohmann::json j = {{"language", t.language},
+                      {"config", t.config},
+                      {"config_sha256", util::sha256_hex(content.str())},
+                      {"image", t.image},
+                      {"memory", t.memory},
+                      {"cpus", t.cpus},
+                      {"pids_limit", t.pids_limit}};
+  return util::sha256_hex(j.dump());
 }
 
 compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip) {
@@ -76,7 +103,7 @@ compose::Service template_service(const Template& t, const FleetHome& home, cons
                        .source = std::filesystem::absolute(home.configs_dir / t.config).string(),
                        .target = kKernelConfigPath,
                        .read_only = true});
-  s.extensions["x-fleet"] = {{"kernel", true}};
+  s.extensions["x-fleet"] = {{"kernel", true}, {"template", template_identity(t, home)}};
   return s;
 }
 

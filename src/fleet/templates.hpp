@@ -1,7 +1,7 @@
 // A kernel template: what a spawned kernel is a replica of (language, config, image, memory, cpus).
 // A template is described as a compose service, so spawned kernels and compose kernels are made
 // by the same container_spec, carry the same security baseline, and are handled by the same plans.
-// Its config hash (the template label) is what `find` matches on and what keys a warm pool.
+// Its identity (the template label) is what `find` matches on and what keys a warm pool.
 #pragma once
 
 #include <cstdint>
@@ -30,9 +30,14 @@ std::string template_name(const Template& t);
 // The kernel config files of the configs folder, sorted (fleet.toml is the fleet's own, not one).
 std::vector<std::string> kernel_configs(const FleetHome& home);
 
-// Checks a template against the host (config exists, language known, limits sane): InvalidInput
-// naming what is wrong, with the valid choices.
+// Checks a template against the host (config exists and is valid TOML, language known, limits
+// sane): InvalidInput naming what is wrong, with the valid choices.
 void check_template(const Template& t, const FleetHome& home);
+
+// sha256 of what makes the kernel what it is: language, the config's name and content, image,
+// limits. Not where the config lives: the same template from two checkouts (or two users' configs
+// folders) is one template, and an edited config is another.
+std::string template_identity(const Template& t, const FleetHome& home);
 
 // The template as a compose service named template_name(t): the kernel's command, user 1000, all
 // capabilities dropped, no-new-privileges, memory/CPU/pids limits, the config mounted read-only,

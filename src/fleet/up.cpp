@@ -45,6 +45,8 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".mem_limit")) + ": " + path +
                          ".mem_limit: the engine needs at least 6 MiB");
   }
+  // Every image checked before any is built: a refusal changes nothing.
+  std::vector<std::string> to_build;
   for (const auto& name : sel.targeted) {
     const compose::Service& s = p.services.at(name);
     try {
@@ -55,9 +57,23 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
       if (!s.build)
         throw InvalidInput("image " + s.image + " of service " + name +
                            " is not on this engine and the service has no build section");
-      build(ctx, p, {.names = {name}}, false);
-      image_ids[name] = ctx.client.inspect_image(s.image).id;
+      to_build.push_back(name);
     }
+  }
+  for (const auto& name : to_build) {
+    build(ctx, p, {.names = {name}}, false);
+    image_ids[name] = ctx.client.inspect_image(p.services.at(name).image).id;
+  }
+}
+
+// Counts the file or the command line asks for that the engine could not carry out.
+void check_replicas(const compose::Project& p, const std::map<std::string, int>& replicas) {
+  for (const auto& [service, count] : replicas) {
+    if (count < 0) throw InvalidInput("cannot scale " + service + " to " + std::to_string(count));
+    const auto it = p.services.find(service);
+    if (it != p.services.end() && !it->second.container_name.empty() && count > 1)
+      throw InvalidInput("service " + service + " has a fixed container_name: it cannot have " +
+                         std::to_string(count) + " replicas");
   }
 }
 
@@ -93,11 +109,10 @@ void wait_until_healthy(Context& ctx, const compose::Project& p, const compose::
 ConvergeResult converge(Context& ctx, const compose::Project& p, const compose::Selection& sel,
                         const std::map<std::string, int>& replicas, bool wait, std::chrono::seconds wait_timeout) {
   UpRequest request{.replicas = replicas};
+  check_replicas(p, replicas);
   check_against_engine(ctx, p, sel, request.image_ids);
   Plan plan = plan_up(p, sel, observe(ctx, p), request);
-  Executor(ctx, p).run(plan, {.image_ids = request.image_ids, .selection = &sel, .owner = current_user()});
-  remove_replaced_images(ctx);
-  refresh_registry(ctx);
+  execute(ctx, p, plan, {.image_ids = request.image_ids, .selection = &sel, .owner = current_user()});
   if (wait) wait_until_healthy(ctx, p, sel, wait_timeout);
   return {sel, plan};
 }
@@ -112,14 +127,7 @@ ConvergeResult up(Context& ctx, const compose::Project& p, const ConvergeOptions
 ConvergeResult scale(Context& ctx, const compose::Project& p, const std::map<std::string, int>& replicas, bool wait,
                      std::chrono::seconds wait_timeout) {
   compose::SelectionRequest request;
-  for (const auto& [service, count] : replicas) {
-    if (count < 0) throw InvalidInput("cannot scale " + service + " to " + std::to_string(count));
-    request.names.push_back(service);
-    const auto it = p.services.find(service);
-    if (it != p.services.end() && !it->second.container_name.empty() && count > 1)
-      throw InvalidInput("service " + service + " has a fixed container_name: it cannot have " +
-                         std::to_string(count) + " replicas");
-  }
+  for (const auto& [service, count] : replicas) request.names.push_back(service);
   return converge(ctx, p, compose::select_services(p, request), replicas, wait, wait_timeout);
 }
 

@@ -1,5 +1,6 @@
 // Lua 5.4. A chunk that compiles as `return <code>` is an expression and its values become the
-// result, as in Lua's own REPL; anything else runs as statements.
+// result, as in Lua's own REPL; a cell whose last line is an expression returns that line's values
+// (as a notebook cell does); anything else runs as statements.
 #include <lua.hpp>
 
 #include <algorithm>
@@ -43,8 +44,11 @@ class LuaInterpreter : public Interpreter {
     int base = lua_gettop(L_);
     lua_pushcfunction(L_, &LuaInterpreter::traceback_handler);
     std::string as_expression = "return " + code;
-    if (luaL_loadbuffer(L_, as_expression.data(), as_expression.size(), "=cell") != LUA_OK) {
-      lua_pop(L_, 1);
+    std::string last_returned = with_last_line_returned(code);
+    if (luaL_loadbuffer(L_, as_expression.data(), as_expression.size(), "=cell") != LUA_OK &&
+        (lua_pop(L_, 1), last_returned.empty() ||
+                             luaL_loadbuffer(L_, last_returned.data(), last_returned.size(), "=cell") != LUA_OK)) {
+      if (!last_returned.empty()) lua_pop(L_, 1);
       if (luaL_loadbuffer(L_, code.data(), code.size(), "=cell") != LUA_OK) {
         result.error = ExecutionError{"SyntaxError", lua_tostring(L_, -1), {}};
         result.error->traceback = {std::string("SyntaxError: ") + result.error->evalue};
@@ -70,6 +74,21 @@ class LuaInterpreter : public Interpreter {
     lua_settop(L_, base);
     print_ = nullptr;
     return result;
+  }
+
+  // "a\nb\nexpr" as "a\nb\nreturn expr" when the last line is an expression; empty otherwise.
+  std::string with_last_line_returned(const std::string& code) {
+    std::string trimmed = code;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+    auto nl = trimmed.rfind('\n');
+    if (nl == std::string::npos) return "";
+    std::string last = "return " + trimmed.substr(nl + 1);
+    if (luaL_loadbuffer(L_, last.data(), last.size(), "=cell") != LUA_OK) {
+      lua_pop(L_, 1);
+      return "";
+    }
+    lua_pop(L_, 1);
+    return trimmed.substr(0, nl + 1) + last;
   }
 
   std::string is_complete(const std::string& code) override {

@@ -2,6 +2,7 @@
 // the same lock run their critical sections one at a time. The kernel drops it if the holder dies.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 
 namespace fleet::util {
@@ -9,8 +10,10 @@ namespace fleet::util {
 class FileLock {
  public:
   // Creates the file (and its folder) when missing, with `mode` (a lock shared by several users
-  // needs 0666), then blocks until the lock is ours.
-  explicit FileLock(const std::filesystem::path& path, unsigned mode = 0600);
+  // needs 0666), then waits until the lock is ours. A symlink or anything but a regular file at
+  // `path` is refused; a lock still held by someone else after `timeout` is an error naming it.
+  explicit FileLock(const std::filesystem::path& path, unsigned mode = 0600,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(120));
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;

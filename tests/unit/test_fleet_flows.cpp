@@ -153,7 +153,7 @@ std::string template_hash(const std::string& config = "default.toml") {
              .memory = 512ll * 1024 * 1024,
              .cpus = 0.5,
              .pids_limit = 128};
-  return compose::config_hash(template_service(t, FleetHome::from_environment(), "127.0.0.1"));
+  return template_identity(t, FleetHome::from_environment());
 }
 
 // A kernel's heartbeat socket: a ZeroMQ REP that echoes, bound where the fake published hb.

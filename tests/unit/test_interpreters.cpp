@@ -37,6 +37,21 @@ TEST_CASE("lua: print streams, expressions give values, statements none, state p
   CHECK(lua->language().name == "lua");
 }
 
+TEST_CASE("lua: a cell whose last line is an expression gives that line's value, as a notebook does",
+          "[kernel][lua]") {
+  auto lua = make_interpreter("lua");
+  Run cell = run(*lua, "x = 6*7\nprint('hi')\nx\n");
+  CHECK(cell.printed == "hi\n");
+  CHECK(cell.result.value == "42");
+  CHECK(run(*lua, "local y = 2\ny + 1").result.value == "3");  // locals of the cell are in scope
+  CHECK_FALSE(run(*lua, "z = 1\nz = z + 1").result.value);     // statements all the way: no value
+  CHECK_FALSE(run(*lua, "for i = 1, 2 do\n  print(i)\nend").result.value);
+  CHECK(run(*lua, "t = {\n  1,\n  2 }\n#t").result.value == "2");
+  Run broken = run(*lua, "a = 1\nb = = 2");
+  REQUIRE(broken.result.error);
+  CHECK(broken.result.error->ename == "SyntaxError");
+}
+
 TEST_CASE("lua: errors carry a traceback and the interpreter keeps serving", "[kernel][lua]") {
   auto lua = make_interpreter("lua");
   Run e = run(*lua, "error('boom')");

@@ -76,24 +76,42 @@ TEST_CASE("a spawned kernel is created as the compose file's kernel of the same 
   CHECK(l[labels::kLanguage] == "lua");
   CHECK(l[labels::kConfig] == "openai.toml");
   CHECK(l[labels::kOwner] == "alice");
-  CHECK(l[labels::kTemplate] == compose::config_hash(s));
+  CHECK(l[labels::kTemplate] == template_identity(t, home));
   CHECK_FALSE(l.contains(labels::kComposeProject));  // no compose command ever counts it as a project's
   CHECK(container_name(templates, s, ReplicaIdentity{.kernel_id = "kernel-0000abcd"}) == "llmspell-kernel-0000abcd");
 }
 
-TEST_CASE("a template's identity: owner and ports are not part of it, limits are", "[templates]") {
-  FleetHome home = source_home();
+TEST_CASE("a template's identity: language, config content, image and limits; not where the config lives",
+          "[templates]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fleet-identity-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "a");
+  std::filesystem::create_directories(dir / "b");
+  std::ofstream(dir / "a" / "default.toml") << "provider = \"openai\"\n";
+  std::ofstream(dir / "b" / "default.toml") << "provider = \"openai\"\n";
+  FleetHome a{.root = dir / "home", .configs_dir = dir / "a", .kernel_context = dir};
+  FleetHome b{.root = dir / "home", .configs_dir = dir / "b", .kernel_context = dir};
   Template t{.language = "lua", .config = "default.toml", .image = "llmspell:latest",
              .memory = 512ll * 1024 * 1024, .cpus = 0.5, .pids_limit = 128};
-  auto hash = compose::config_hash(template_service(t, home, "127.0.0.1"));
+  const std::string id = template_identity(t, a);
   CHECK(template_name(t) == "lua-default");
+  CHECK(template_identity(t, b) == id);  // the same config in another folder: the same template
+  CHECK(template_service(t, a, "127.0.0.1").extensions["x-fleet"]["template"] == id);
   Template bigger = t;
   bigger.memory *= 2;
-  CHECK(compose::config_hash(template_service(bigger, home, "127.0.0.1")) != hash);
+  CHECK(template_identity(bigger, a) != id);
   Template js = t;
   js.language = "javascript";
-  CHECK(compose::config_hash(template_service(js, home, "127.0.0.1")) != hash);
-  CHECK(compose::config_hash(template_service(t, home, "127.0.0.1")) == hash);
+  CHECK(template_identity(js, a) != id);
+  std::ofstream(dir / "b" / "default.toml") << "provider = \"anthropic\"\n";  // an edited config
+  CHECK(template_identity(t, b) != id);
+  // Owners, ports and extra labels are the replica's, not the template's.
+  auto s = template_service(t, a, "127.0.0.1");
+  auto p = templates_project(a, {s});
+  auto one = create_body(p, s, {.kernel_id = "k1", .owner = "alice", .host_port = 9555}, "")["Labels"];
+  auto two = create_body(p, s, {.kernel_id = "k2", .owner = "bob", .host_port = 9560, .labels = {{"x", "y"}}}, "")["Labels"];
+  CHECK(one[labels::kTemplate] == two[labels::kTemplate]);
+  CHECK(one[labels::kOwner] != two[labels::kOwner]);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("templates are checked with the valid choices named", "[templates]") {
@@ -118,6 +136,21 @@ TEST_CASE("templates are checked with the valid choices named", "[templates]") {
   refused(bad, "config fleet.toml not found");
   bad.config = "../configs/default.toml";
   refused(bad, "must be a plain file name");
+  {
+    auto dir = std::filesystem::temp_directory_path() / ("fleet-badtoml-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "broken.toml") << "provider = \"openai\nmodel = 3\n";
+    FleetHome broken_home{.root = dir, .configs_dir = dir, .kernel_context = dir};
+    Template broken = t;
+    broken.config = "broken.toml";
+    try {
+      check_template(broken, broken_home);
+      FAIL("a broken config was accepted");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::StartsWith((dir / "broken.toml").string() + ":1: not a valid kernel config"));
+    }
+    std::filesystem::remove_all(dir);
+  }
   bad = t;
   bad.language = "python";
   refused(bad, "language \"python\" is not supported");
@@ -181,7 +214,6 @@ TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with
   FleetHome home{.root = dir / "home", .configs_dir = dir, .kernel_context = dir};
   ::unsetenv("LLMSPELL_FLEET_PORTS");
   FleetSettings none = load_settings(home);
-  CHECK(none.file.empty());
   CHECK(none.kernels.ports.first == 9555);
   CHECK(none.kernels.ports.last == 9999);
 
@@ -205,6 +237,7 @@ TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with
   refused("[kernels]\nmemroy = \"1g\"\n", "kernels.memroy: unknown key");
   refused("[pool]\nsize = 3\n", "pool: unknown section");
   refused("[kernels]\ncpus = -1\n", "kernels.cpus: must be a number above 0");
+  refused("[kernels]\npublish_ip = \"localhost:80\"\n", "kernels.publish_ip: \"localhost:80\" is not an IPv4 address");
   std::ofstream(dir / "fleet.toml") << "[kernels]\nport_range = \"9600-9649\"\nmemory = \"1g\"\n";
   FleetSettings custom = load_settings(home);
   CHECK(custom.kernels.ports.first == 9600);
