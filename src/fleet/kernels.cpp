@@ -53,10 +53,12 @@ unsigned sample_workers(std::size_t count) {
   return static_cast<unsigned>(std::clamp<std::size_t>(count, 1, 32));
 }
 
-// What the kernel says of itself (status.json: execution state, clients), read through the engine.
-nlohmann::json kernel_status(engine::Api& engine, const std::string& id) {
+// What the kernel says of itself (status.json: execution state, clients), read through the engine
+// from where the container keeps it.
+nlohmann::json kernel_status(engine::Api& engine, const engine::ContainerInspect& container) {
+  const std::string path = container_env(container, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
   try {
-    for (const auto& entry : util::read_tar(engine.get_archive(id, "/var/lib/llmspell/state/status.json").tar)) {
+    for (const auto& entry : util::read_tar(engine.get_archive(container.id, path).tar)) {
       auto j = nlohmann::json::parse(entry.content, nullptr, false);
       if (j.is_object()) return j;
     }
@@ -215,12 +217,15 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
     });
     tasks.push_back([&ctx, &r, id, now] {
       try {
-        std::int64_t started = parse_engine_time(ctx.client.inspect_container(id).state.started_at);
+        engine::ContainerInspect in = ctx.client.inspect_container(id);
+        std::int64_t started = parse_engine_time(in.state.started_at);
         if (started > 0) r.uptime_seconds = now - started;
+        nlohmann::json status = kernel_status(ctx.client, in);
+        if (status.contains("clients") && status["clients"].is_number_integer())
+          r.clients = status["clients"].get<int>();
       } catch (const engine::EngineError&) {
+        // Gone or stopped meanwhile: the row keeps what the listing saw.
       }
-      nlohmann::json status = kernel_status(ctx.client, id);
-      if (status.contains("clients") && status["clients"].is_number_integer()) r.clients = status["clients"].get<int>();
     });
   }
   util::run_parallel(tasks, sample_workers(tasks.size()));
@@ -315,6 +320,8 @@ MetricsReport metrics(Context& ctx) {
         m.memory_percent = engine::memory_percent(s);
       } catch (const engine::NotFoundError&) {
         m.state = "removed";
+      } catch (const engine::EngineError&) {
+        m.state = "unknown";  // one kernel the engine could not sample does not spoil the report
       }
     });
   auto started = ctx.time().now();

@@ -112,12 +112,13 @@ Observed observe_kernels(engine::Api& engine) {
   return observe_containers(engine, {{"label", {std::string(labels::kKernel) + "=true"}}});
 }
 
-Observed observe_project(engine::Api& engine, const std::string& project) {
+Observed observe_project(engine::Api& engine, const std::string& project, bool with_networks) {
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + project}}};
   Observed o = observe_containers(engine, mine);
   std::erase_if(o.containers, [&](const ObservedContainer& c) {
     return c.project != project || c.label(labels::kComposeOneoff) == "True";
   });
+  if (!with_networks) return o;
   for (const auto& n : engine.list_networks(mine)) o.networks.insert(n.name);
   for (const auto& v : engine.list_volumes(mine)) o.volumes.insert(v.name);
   return o;

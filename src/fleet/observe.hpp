@@ -53,7 +53,8 @@ struct Observed {
 Observed observe_containers(engine::Api& engine, const engine::Filters& filters);
 // Every kernel: spawned ones and replicas of compose kernel services, of any project.
 Observed observe_kernels(engine::Api& engine);
-// A compose project's containers (one-off ones left out), networks and volumes.
-Observed observe_project(engine::Api& engine, const std::string& project);
+// A compose project's containers (one-off ones left out), and, for the operations that plan them
+// (up, down), its networks and volumes.
+Observed observe_project(engine::Api& engine, const std::string& project, bool with_networks = false);
 
 }  // namespace fleet

@@ -10,7 +10,7 @@ namespace fleet {
 namespace {
 
 Observed observe(Context& ctx, const compose::Project& p) {
-  Observed o = observe_project(ctx.client, p.name);
+  Observed o = observe_project(ctx.client, p.name, true);
   for (const auto& foreign : o.foreign) ctx.warn("Container", "ignored: " + foreign);
   for (const auto& [key, def] : p.networks)
     if (!o.networks.count(def.name)) {

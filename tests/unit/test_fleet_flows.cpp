@@ -643,3 +643,33 @@ TEST_CASE("flow: a spawned kernel's compose labels inherited from its image do n
   CHECK(rows[0].origin == "spawned");
   CHECK(fs::exists(f.connection_file("k1")));
 }
+
+TEST_CASE("flow: a broken fleet.toml stops spawn and find, never stop, list or cleanup", "[flow]") {
+  Flow f;
+  KernelRow k;
+  {
+    Fleet fleet(FleetOptions{}, f.engine);
+    k = fleet.spawn({.name = "k1"});
+  }
+  write(f.configs / "fleet.toml", "[kernels]\nmemroy = \"1g\"\n");
+  Fleet fleet(FleetOptions{}, f.engine);
+  CHECK(fleet.list({}).size() == 1);
+  Error spawn = fleet_error([&] { fleet.spawn({.name = "k2"}); });
+  CHECK(spawn.kind() == ErrorKind::BadInput);
+  CHECK_THAT(spawn.what(), Catch::Contains("fleet.toml:2: kernels.memroy: unknown key"));
+  CHECK(fleet_error([&] { fleet.find({}); }).kind() == ErrorKind::BadInput);
+  CHECK(fleet.stop({.names = {"k1"}}).size() == 1);
+  CHECK(f.engine.containers().empty());
+  CHECK(fleet.cleanup().removed.empty());
+}
+
+TEST_CASE("flow: a missing image other than the kernel image is refused, never built", "[flow]") {
+  Flow f;
+  Fleet fleet(FleetOptions{}, f.engine);
+  f.engine.clear_calls();
+  Error e = fleet_error([&] { fleet.spawn({.image = "pyhton:3.12"}); });
+  CHECK(e.kind() == ErrorKind::BadInput);
+  CHECK_THAT(e.what(), Catch::Contains("image pyhton:3.12 is not on this engine"));
+  CHECK(f.changes().empty());
+  CHECK(f.engine.images().empty());
+}
