@@ -12,8 +12,8 @@
 namespace fleet::cli {
 namespace {
 
-const std::vector<std::string> kValueOptions = {"-H", "--host", "-f", "--file", "-p", "--project-name",
-                                                "--profile", "--log-level"};
+const std::vector<std::string> kValueOptions = {"-H", "--host",         "-f",        "--file",
+                                                "-p", "--project-name", "--profile", "--log-level"};
 const std::vector<std::string> kFlagOptions = {"-h", "--help", "--version"};
 
 // The first word that is not a global option: the command. An unknown one is named, with the
@@ -31,7 +31,8 @@ void check_command_word(int argc, char** argv, const CLI::App& app) {
         std::vector<std::string> all = kValueOptions;
         all.insert(all.end(), kFlagOptions.begin(), kFlagOptions.end());
         std::string near = option.size() > 2 ? util::nearest(option, all) : "";
-        throw UsageError("unknown option \"" + option + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+        throw UsageError("unknown option \"" + option + "\"" +
+                         (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
                          " (llmspell-fleet --help lists them)");
       }
       if (value && option == arg) ++i;
@@ -42,7 +43,8 @@ void check_command_word(int argc, char** argv, const CLI::App& app) {
       commands.push_back(sub->get_name());
     if (std::find(commands.begin(), commands.end(), arg) != commands.end()) return;
     std::string near = util::nearest(arg, commands);
-    throw UsageError("unknown command \"" + arg + "\"" + (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
+    throw UsageError("unknown command \"" + arg + "\"" +
+                     (near.empty() ? "" : "; did you mean \"" + near + "\"?") +
                      " (llmspell-fleet --help lists them)");
   }
 }
@@ -57,7 +59,8 @@ int run(int argc, char** argv) {
   app.add_option("-H,--host", g.docker_host,
                  "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
   app.add_option("-f,--file", g.compose_file, "compose file (default compose/docker-compose.yml)");
-  app.add_option("-p,--project-name", g.project_name, "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
+  app.add_option("-p,--project-name", g.project_name,
+                 "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
   app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "accepted for compatibility")
@@ -91,7 +94,8 @@ int run(int argc, char** argv) {
   int up_timeout = 120;
   auto* up = app.add_subcommand("up", "Create and start services (NAME: a profile or a service)");
   up->add_option("name", up_options.names, "profiles (as in `up dev`) or services");
-  up->add_flag("--wait", up_options.wait, "return once every container is healthy (or running, without a healthcheck)");
+  up->add_flag("--wait", up_options.wait,
+               "return once every container is healthy (or running, without a healthcheck)");
   up->add_option("--timeout", up_timeout, "seconds --wait waits (default 120)")->check(CLI::Range(0, 86400));
   up->add_option("--scale", up_scale, "SERVICE=N: that many replicas (repeatable)");
   bool up_detach = true;  // up always returns once its containers are started; -d is accepted for habit
@@ -114,11 +118,13 @@ int run(int argc, char** argv) {
   ps->add_flag("-a,--all", ps_all, "include stopped containers");
   ps->add_flag("--json", ps_json);
 
-  auto* clean = app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
+  auto* clean =
+      app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
 
   // --- any container of the fleet
   LogsOptions logs_options;
-  auto* logs = app.add_subcommand("logs", "Show output of kernels, services or containers, prefixed by container");
+  auto* logs =
+      app.add_subcommand("logs", "Show output of kernels, services or containers, prefixed by container");
   logs->add_option("name", logs_options.names,
                    "kernel ids, host ports, services or containers (default: the project's containers; every "
                    "kernel where there is no compose file)");
@@ -129,14 +135,17 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> health_names;
   bool health_json = false;
-  auto* health = app.add_subcommand(
-      "health", "Engine health, port checks and a heartbeat round trip per kernel; exit 1 when anything is not healthy");
-  health->add_option("name", health_names, "kernels, services or containers (default: all kernels and the project)");
+  auto* health = app.add_subcommand("health",
+                                    "Engine health, port checks and a heartbeat round trip per kernel; exit "
+                                    "1 when anything is not healthy");
+  health->add_option("name", health_names,
+                     "kernels, services or containers (default: all kernels and the project)");
   health->add_flag("--json", health_json);
 
   int shell_index = 1;
-  auto* shell = app.add_subcommand("shell", "A shell (or CMD) in a kernel's or service's container: shell [--index N] "
-                                            "KERNEL|SERVICE|CONTAINER [CMD...]");
+  auto* shell = app.add_subcommand("shell",
+                                   "A shell (or CMD) in a kernel's or service's container: shell [--index N] "
+                                   "KERNEL|SERVICE|CONTAINER [CMD...]");
   shell->add_option("--index", shell_index, "which replica of a service (default 1)");
   shell->prefix_command();    // everything after the target belongs to CMD...
   shell->fallthrough(false);  // ...so nothing after it may be taken for a global option
@@ -164,9 +173,11 @@ int run(int argc, char** argv) {
 
   StopOptions stop_options;
   bool stop_json = false;
-  auto* stop = app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
+  auto* stop =
+      app.add_subcommand("stop", "Stop and remove kernels (by kernel id, container name or host port)");
   stop->add_option("kernel", stop_options.names)->required();
-  stop->add_option("-t,--timeout", stop_options.timeout, "seconds to let a kernel finish before SIGKILL (default 30)")
+  stop->add_option("-t,--timeout", stop_options.timeout,
+                   "seconds to let a kernel finish before SIGKILL (default 30)")
       ->check(CLI::Range(0, 86400));
   stop->add_flag("--json", stop_json);
 
@@ -182,7 +193,8 @@ int run(int argc, char** argv) {
   bool cleanup_json = false;
   OwnerScope cleanup_scope;
   auto* cleanup = app.add_subcommand(
-      "cleanup", "Remove your exited and dead kernels, stale connection files and registry entries without a container");
+      "cleanup",
+      "Remove your exited and dead kernels, stale connection files and registry entries without a container");
   cleanup->add_option("--owner", cleanup_scope.owner, "this owner's kernels (default: yours)");
   cleanup->add_flag("--all", cleanup_scope.all_owners, "everyone's kernels");
   cleanup->add_flag("--json", cleanup_json);
@@ -196,7 +208,8 @@ int run(int argc, char** argv) {
   find->add_option("--owner", find_options.owner, "find for this owner (default: you)");
   find->add_option("--memory", find_options.memory, "the template's memory limit (default 512m)");
   find->add_option("--cpus", find_options.cpus, "the template's CPU limit (default 0.5)");
-  find->add_option("--label", find_options.labels, "extra KEY=VALUE label on a kernel it creates (repeatable)");
+  find->add_option("--label", find_options.labels,
+                   "extra KEY=VALUE label on a kernel it creates (repeatable)");
   find->add_flag("--json", find_json);
 
   bool metrics_json = false;

@@ -27,7 +27,8 @@ std::string port_text(int port) {
 }
 
 void print_connect_hint(const KernelRow& k) {
-  if (!k.connection_file.empty()) std::cout << "connect: jupyter console --existing " << k.connection_file << "\n";
+  if (!k.connection_file.empty())
+    std::cout << "connect: jupyter console --existing " << k.connection_file << "\n";
 }
 
 }  // namespace
@@ -72,19 +73,20 @@ int cmd_list(Fleet& fleet, const ListOptions& options, bool json) {
   }
   std::vector<std::vector<std::string>> table;
   if (options.verbose) {
-    table.push_back({"KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE", "HEALTH", "PORT", "CPU", "MEMORY", "UPTIME",
-                     "CLIENTS"});
+    table.push_back({"KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE", "HEALTH", "PORT", "CPU", "MEMORY",
+                     "UPTIME", "CLIENTS"});
     for (const auto& k : rows)
-      table.push_back({k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health, port_text(k.shell_port),
-                       percent(k.cpu_percent),
-                       k.memory_used ? human_bytes(*k.memory_used) + " / " + human_bytes(k.memory_limit.value_or(0))
-                                     : std::string("-"),
-                       human_duration(k.uptime_seconds.value_or(-1)), k.clients ? std::to_string(*k.clients) : "-"});
+      table.push_back(
+          {k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health, port_text(k.shell_port),
+           percent(k.cpu_percent),
+           k.memory_used ? human_bytes(*k.memory_used) + " / " + human_bytes(k.memory_limit.value_or(0))
+                         : std::string("-"),
+           human_duration(k.uptime_seconds.value_or(-1)), k.clients ? std::to_string(*k.clients) : "-"});
   } else {
     table.push_back({"KERNEL", "LANGUAGE", "CONFIG", "OWNER", "STATE", "HEALTH", "PORT", "CONNECTION FILE"});
     for (const auto& k : rows)
-      table.push_back({k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health, port_text(k.shell_port),
-                       k.connection_file.empty() ? "-" : k.connection_file});
+      table.push_back({k.kernel_id, k.language, k.config, k.owner, k.state_text(), k.health,
+                       port_text(k.shell_port), k.connection_file.empty() ? "-" : k.connection_file});
   }
   print_table(table);
   return kExitOk;
@@ -105,7 +107,7 @@ int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json) {
     std::cout << rows_json(rows).dump(2) << "\n";
   else if (rows.empty())
     std::cerr << "no spawned kernels"
-              << (options.scope.all_owners     ? ""
+              << (options.scope.all_owners      ? ""
                   : options.scope.owner.empty() ? " of yours"
                                                 : " of " + options.scope.owner)
               << " to stop\n";
@@ -122,8 +124,9 @@ int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json) {
   }
   for (const auto& k : r.removed) std::cout << "removed " << k << "\n";
   for (const auto& f : r.connection_files) std::cout << "removed stale connection file " << f << "\n";
-  std::cerr << r.removed.size() << " dead kernel(s), " << r.connection_files.size() << " stale connection file(s), "
-            << r.registry_entries_dropped << " registry entries without a container\n";
+  std::cerr << r.removed.size() << " dead kernel(s), " << r.connection_files.size()
+            << " stale connection file(s), " << r.registry_entries_dropped
+            << " registry entries without a container\n";
   return kExitOk;
 }
 
@@ -134,7 +137,8 @@ int cmd_find(Fleet& fleet, const FindOptions& options, bool json) {
     return kExitOk;
   }
   std::cout << (r.created ? "spawned " : "found ") << r.kernel.kernel_id << " (" << r.kernel.language << ", "
-            << r.kernel.config << ", owner " << r.kernel.owner << ") on 127.0.0.1:" << r.kernel.shell_port << "\n";
+            << r.kernel.config << ", owner " << r.kernel.owner << ") on 127.0.0.1:" << r.kernel.shell_port
+            << "\n";
   print_connect_hint(r.kernel);
   return kExitOk;
 }
@@ -155,7 +159,8 @@ int cmd_metrics(Fleet& fleet, bool json) {
   std::vector<std::vector<std::string>> table = {{"KERNEL", "STATE", "CPU", "MEMORY", "MEMORY%"}};
   for (const auto& k : r.kernels)
     table.push_back({k.kernel_id, k.state, percent(k.cpu_percent),
-                     human_bytes(k.memory_used) + " / " + human_bytes(k.memory_limit), percent(k.memory_percent)});
+                     human_bytes(k.memory_used) + " / " + human_bytes(k.memory_limit),
+                     percent(k.memory_percent)});
   table.push_back({"TOTAL", "", percent(r.total_cpu_percent),
                    human_bytes(r.total_memory_used) + " / " + human_bytes(r.total_memory_limit), ""});
   print_table(table);

@@ -90,9 +90,9 @@ int cmd_ps(Fleet& fleet, bool all, bool json) {
   for (const auto& r : rows) {
     char cpus[16] = "-";
     if (r.cpus > 0) std::snprintf(cpus, sizeof cpus, "%.2g", r.cpus);
-    std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", r.name.c_str(), r.service.c_str(), r.state.c_str(),
-                r.health.empty() ? "-" : r.health.c_str(), human_bytes(r.memory).c_str(), cpus,
-                human_duration(r.uptime_seconds).c_str(), r.ports.c_str());
+    std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", r.name.c_str(), r.service.c_str(),
+                r.state.c_str(), r.health.empty() ? "-" : r.health.c_str(), human_bytes(r.memory).c_str(),
+                cpus, human_duration(r.uptime_seconds).c_str(), r.ports.c_str());
   }
   return kExitOk;
 }
@@ -115,10 +115,11 @@ int cmd_health(Fleet& fleet, const std::vector<std::string>& names, bool json) {
     if (json) continue;
     std::string text;
     for (const auto& p : r.probes)
-      text += (text.empty() ? "" : ", ") + std::to_string(p.host_port) + "->" + std::to_string(p.container_port) +
-              (p.ok ? " ok" : " " + p.error);
+      text += (text.empty() ? "" : ", ") + std::to_string(p.host_port) + "->" +
+              std::to_string(p.container_port) + (p.ok ? " ok" : " " + p.error);
     if (r.heartbeat)
-      text = (*r.heartbeat ? "heartbeat ok" : "heartbeat: " + r.heartbeat_error) + (text.empty() ? "" : "; " + text);
+      text = (*r.heartbeat ? "heartbeat ok" : "heartbeat: " + r.heartbeat_error) +
+             (text.empty() ? "" : "; " + text);
     std::printf("%-36s %-10s %-10s %-4s %s\n", r.name.c_str(), r.state.c_str(), r.health.c_str(),
                 r.ok ? "ok" : "FAIL", text.c_str());
   }

@@ -44,7 +44,8 @@ std::string human_duration(std::int64_t seconds) {
   if (seconds < 0) return "-";
   if (seconds < 60) return std::to_string(seconds) + "s";
   if (seconds < 3600) return std::to_string(seconds / 60) + "m" + std::to_string(seconds % 60) + "s";
-  if (seconds < 86400) return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
+  if (seconds < 86400)
+    return std::to_string(seconds / 3600) + "h" + std::to_string(seconds % 3600 / 60) + "m";
   return std::to_string(seconds / 86400) + "d" + std::to_string(seconds % 86400 / 3600) + "h";
 }
 

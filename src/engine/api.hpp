@@ -20,7 +20,6 @@
 
 namespace fleet::engine {
 
-
 // Stops a streaming call from another thread (it ends within about a second).
 using CancelFlag = std::atomic<bool>;
 
@@ -154,7 +153,7 @@ class Api {
   virtual ContainerInspect inspect_container(const std::string& id) = 0;
   // condition: "not-running", "next-exit" or "removed"; timeout 0 = wait as long as it takes.
   virtual WaitResult wait_container(const std::string& id, const std::string& condition = "not-running",
-                            std::chrono::milliseconds timeout = std::chrono::milliseconds{0}) = 0;
+                                    std::chrono::milliseconds timeout = std::chrono::milliseconds{0}) = 0;
   virtual std::vector<std::string> update_container(const std::string& id, const ResourceUpdate& update) = 0;
   virtual void rename_container(const std::string& id, const std::string& new_name) = 0;
   // Logs decoded into stdout/stderr chunks (raw when the container has a TTY).
@@ -162,8 +161,9 @@ class Api {
   // One sample with precpu filled (the engine waits for its next tick: about a second).
   virtual StatsSample container_stats(const std::string& id) = 0;
   // A sample a second until the sink returns false or cancel is set.
-  virtual void stream_container_stats(const std::string& id, const std::function<bool(const StatsSample&)>& sink,
-                              const CancelFlag* cancel = nullptr) = 0;
+  virtual void stream_container_stats(const std::string& id,
+                                      const std::function<bool(const StatsSample&)>& sink,
+                                      const CancelFlag* cancel = nullptr) = 0;
   virtual ArchiveResult get_archive(const std::string& id, const std::string& path) = 0;
   // Extracts `tar` into directory `path` of the container.
   virtual void put_archive(const std::string& id, const std::string& path, const std::string& tar) = 0;
@@ -177,7 +177,7 @@ class Api {
   // end-of-input, its output to the sink; `tick` is called about five times a second (window size
   // checks). Returns when the process's output ends.
   virtual void exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,
-                   const std::function<void()>& tick = nullptr) = 0;
+                           const std::function<void()>& tick = nullptr) = 0;
   virtual void exec_resize(const std::string& exec_id, int rows, int columns) = 0;
   // The exit code of an exec whose output has ended (the engine records it a moment later).
   virtual int exec_exit_code(const std::string& exec_id) = 0;
@@ -187,11 +187,11 @@ class Api {
   // --- images
   // Builds from a tar context; returns the image id. Throws BuildError with the daemon's message.
   virtual std::string build_image(const std::string& context_tar, const BuildOptions& options,
-                          const ProgressSink& progress = nullptr) = 0;
+                                  const ProgressSink& progress = nullptr) = 0;
   // `docker import`: a rootfs tar becomes image `reference` (repo:tag); returns the image id.
   virtual std::string import_image(const std::string& rootfs_tar, const std::string& reference,
-                           const std::vector<std::string>& changes = {},
-                           const ProgressSink& progress = nullptr) = 0;
+                                   const std::vector<std::string>& changes = {},
+                                   const ProgressSink& progress = nullptr) = 0;
   virtual ImageInspect inspect_image(const std::string& name) = 0;
   virtual std::vector<ImageSummary> list_images(const Filters& filters = {}) = 0;
   virtual void remove_image(const std::string& name, bool force = false) = 0;
@@ -202,12 +202,13 @@ class Api {
   virtual std::vector<NetworkInfo> list_networks(const Filters& filters = {}) = 0;
   virtual void remove_network(const std::string& id) = 0;
   virtual void connect_network(const std::string& network, const std::string& container,
-                       const std::vector<std::string>& aliases = {}) = 0;
-  virtual void disconnect_network(const std::string& network, const std::string& container, bool force = false) = 0;
+                               const std::vector<std::string>& aliases = {}) = 0;
+  virtual void disconnect_network(const std::string& network, const std::string& container,
+                                  bool force = false) = 0;
 
   // --- volumes
   virtual VolumeInfo create_volume(const std::string& name, const Labels& labels = {},
-                           const std::string& driver = "local") = 0;
+                                   const std::string& driver = "local") = 0;
   virtual std::vector<VolumeInfo> list_volumes(const Filters& filters = {}) = 0;
   virtual void remove_volume(const std::string& name, bool force = false) = 0;
 };

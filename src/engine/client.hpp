@@ -76,7 +76,8 @@ class Client final : public Api {
   void remove_network(const std::string& id) override;
   void connect_network(const std::string& network, const std::string& container,
                        const std::vector<std::string>& aliases = {}) override;
-  void disconnect_network(const std::string& network, const std::string& container, bool force = false) override;
+  void disconnect_network(const std::string& network, const std::string& container,
+                          bool force = false) override;
 
   // --- volumes
   VolumeInfo create_volume(const std::string& name, const Labels& labels = {},

@@ -120,7 +120,8 @@ int Client::exec_exit_code(const std::string& exec_id) {
       },
       {.timeout = std::chrono::seconds(2), .interval = std::chrono::milliseconds(20)});
   if (!code)
-    throw ProtocolError("exec " + exec_id + ": its output ended but the engine recorded no exit code within 2 s");
+    throw ProtocolError("exec " + exec_id +
+                        ": its output ended but the engine recorded no exit code within 2 s");
   return *code;
 }
 

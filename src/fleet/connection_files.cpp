@@ -20,8 +20,7 @@ std::string container_env(const engine::ContainerInspect& container, const std::
   return fallback;
 }
 
-nlohmann::json read_kernel_connection_file(engine::Api& client,
-                                           const engine::ContainerInspect& container) {
+nlohmann::json read_kernel_connection_file(engine::Api& client, const engine::ContainerInspect& container) {
   std::string path = container_env(container, "LLMSPELL_CONNECTION_FILE", kDefaultKernelConnectionFile);
   engine::ArchiveResult archive = client.get_archive(container.id, path);
   for (const auto& entry : util::read_tar(archive.tar)) {
@@ -51,7 +50,8 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container,
   return host;
 }
 
-std::filesystem::path write_host_connection_file(engine::Api& client, const engine::ContainerInspect& container,
+std::filesystem::path write_host_connection_file(engine::Api& client,
+                                                 const engine::ContainerInspect& container,
                                                  const FleetHome& home) {
   nlohmann::json host = to_host_connection(read_kernel_connection_file(client, container), container);
   auto id = container.labels.find(labels::kKernelId);

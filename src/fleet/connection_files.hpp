@@ -30,7 +30,8 @@ nlohmann::json to_host_connection(const nlohmann::json& in_container,
                                   const engine::ContainerInspect& container);
 
 // Writes the fleet home's <kernel id>.json, mode 0600 (it holds the kernel's key), and returns its path.
-std::filesystem::path write_host_connection_file(engine::Api& client, const engine::ContainerInspect& container,
+std::filesystem::path write_host_connection_file(engine::Api& client,
+                                                 const engine::ContainerInspect& container,
                                                  const FleetHome& home);
 
 }  // namespace fleet

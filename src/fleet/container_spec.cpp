@@ -61,8 +61,8 @@ std::string container_name(const compose::Project& p, const compose::Service& s,
   return who.spawned() ? "llmspell-" + who.kernel_id : container_name(p, s, who.number);
 }
 
-nlohmann::json container_labels(const compose::Project& p, const compose::Service& s, const ReplicaIdentity& who,
-                                const std::string& image_id) {
+nlohmann::json container_labels(const compose::Project& p, const compose::Service& s,
+                                const ReplicaIdentity& who, const std::string& image_id) {
   nlohmann::json l = s.labels;
   for (const auto& [key, value] : who.labels) l[key] = value;
   l[labels::kManaged] = "true";

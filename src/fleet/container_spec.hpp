@@ -16,7 +16,8 @@ namespace fleet {
 // The kernel's five Jupyter ports inside its container: shell, then iopub, stdin, control, hb.
 inline constexpr int kKernelShellPort = 9555;
 inline constexpr int kKernelPortCount = 5;
-inline constexpr const char* kKernelPortNames[kKernelPortCount] = {"shell", "iopub", "stdin", "control", "hb"};
+inline constexpr const char* kKernelPortNames[kKernelPortCount] = {"shell", "iopub", "stdin", "control",
+                                                                   "hb"};
 inline constexpr const char* kKernelConfigPath = "/etc/llmspell/config.toml";
 
 // Who a new container is: replica `number` (1..N) of a compose service, or a spawned kernel.

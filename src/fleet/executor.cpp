@@ -158,7 +158,8 @@ void Executor::run_step(const Step& step) {
       case Step::Action::UnpauseContainer: {
         const bool pause = step.action == Step::Action::PauseContainer;
         try {
-          pause ? ctx_.client.pause_container(step.container_id) : ctx_.client.unpause_container(step.container_id);
+          pause ? ctx_.client.pause_container(step.container_id)
+                : ctx_.client.unpause_container(step.container_id);
         } catch (const engine::EngineError& e) {
           // The engine answers 409 "is already paused" / 500 "is not paused", never 304: the goal is
           // reached all the same.
@@ -190,11 +191,13 @@ std::string Executor::create(const compose::Service& s, const Step& step, const 
                       .owner = input_.owner,
                       .host_port = step.host_port,
                       .labels = input_.labels};
-  if (auto x = s.extensions.find("x-fleet"); x != s.extensions.end() && x->is_object() && x->contains("owner"))
+  if (auto x = s.extensions.find("x-fleet");
+      x != s.extensions.end() && x->is_object() && x->contains("owner"))
     who.owner = x->value("owner", who.owner);
   std::string id = ctx_.client.create_container(name, create_body(project_, s, who, image_id)).id;
   try {
-    for (const auto& network : extra_networks(project_, s)) ctx_.client.connect_network(network, id, {s.name});
+    for (const auto& network : extra_networks(project_, s))
+      ctx_.client.connect_network(network, id, {s.name});
   } catch (...) {
     ctx_.client.remove_container(id, {.force = true});
     throw;
@@ -276,10 +279,14 @@ void Executor::wait_for_dependencies(const std::string& service) {
           }
           return all_met;
         },
-        {.timeout = std::chrono::minutes(5), .interval = std::chrono::milliseconds(500), .clock = ctx_.clock});
+        {.timeout = std::chrono::minutes(5),
+         .interval = std::chrono::milliseconds(500),
+         .clock = ctx_.clock});
     if (!met)
-      throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) + " within 5 minutes");
-    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed", ProgressEvent::Kind::Done);
+      throw OperationFailed("dependency " + dep + " did not become " + condition.substr(8) +
+                            " within 5 minutes");
+    report("Service " + dep, condition == "service_healthy" ? "Healthy" : "Completed",
+           ProgressEvent::Kind::Done);
   }
 }
 

@@ -46,6 +46,7 @@ class Executor {
 // Runs a plan, then brings the host's record of the fleet up to date whatever happened (images a
 // rebuild replaced and nothing uses any more, registry.json, stale connection files): the record
 // follows the engine, also after a change that failed halfway. Trouble with the record is a warning.
-void execute(Context& ctx, const compose::Project& project, const Plan& plan, const ExecutionInput& input = {});
+void execute(Context& ctx, const compose::Project& project, const Plan& plan,
+             const ExecutionInput& input = {});
 
 }  // namespace fleet

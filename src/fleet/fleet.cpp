@@ -27,8 +27,10 @@ auto guard(Fn&& fn) -> decltype(fn()) {
 
 // --since: unix seconds, a duration back from now (10m), or an RFC 3339 time.
 std::int64_t parse_since(const std::string& text) {
-  if (!text.empty() && text.size() < 12 && std::all_of(text.begin(), text.end(), ::isdigit)) return std::stoll(text);
-  if (auto d = util::parse_duration(text)) return static_cast<std::int64_t>(std::time(nullptr)) - *d / 1'000'000'000;
+  if (!text.empty() && text.size() < 12 && std::all_of(text.begin(), text.end(), ::isdigit))
+    return std::stoll(text);
+  if (auto d = util::parse_duration(text))
+    return static_cast<std::int64_t>(std::time(nullptr)) - *d / 1'000'000'000;
   std::tm tm{};
   if (text.size() >= 19 && strptime(text.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return timegm(&tm);
   throw InvalidInput("--since \"" + text + "\" is not a unix time, a duration (10m) or an RFC 3339 time");
@@ -87,7 +89,8 @@ struct Fleet::Impl {
 
   const compose::Project& compose_project() {
     if (project) return *project;
-    if (!has_compose_file()) throw InvalidInput("no compose file at " + options.compose_file + " (use -f FILE)");
+    if (!has_compose_file())
+      throw InvalidInput("no compose file at " + options.compose_file + " (use -f FILE)");
     project = compose::load_project(
         {.file = options.compose_file,
          .project_name = options.project_name.empty() ? std::nullopt : std::optional(options.project_name)});
@@ -96,7 +99,8 @@ struct Fleet::Impl {
       if (p != "*" && std::find(known.begin(), known.end(), p) == known.end()) {
         std::string list;
         for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-        ctx().warn("Profile " + p, "no service uses it (known profiles: " + (list.empty() ? "none" : list) + ")");
+        ctx().warn("Profile " + p,
+                   "no service uses it (known profiles: " + (list.empty() ? "none" : list) + ")");
       }
     return *project;
   }
@@ -107,7 +111,8 @@ struct Fleet::Impl {
   // Names to containers. Kernels come first and need no compose file: the file is read only for a
   // name that is no kernel's, so a broken compose file in the current folder never stands between
   // a user and a kernel. `used` is set when the file was needed.
-  std::vector<ObservedContainer> resolve_names(const std::vector<std::string>& names, const compose::Project*& used) {
+  std::vector<ObservedContainer> resolve_names(const std::vector<std::string>& names,
+                                               const compose::Project*& used) {
     used = nullptr;
     try {
       return resolve(ctx(), nullptr, names, Resolve::KernelsOnly);
@@ -196,9 +201,11 @@ BuildReport Fleet::build(const BuildOptions& options) {
   return guard([&] {
     Context& ctx = impl_->ctx();
     if (!options.context.empty())
-      return BuildReport{{build_image(ctx, {.context = options.context, .tag = options.tag, .no_cache = options.no_cache})}};
+      return BuildReport{
+          {build_image(ctx, {.context = options.context, .tag = options.tag, .no_cache = options.no_cache})}};
     return fleet::build(ctx, impl_->compose_project(),
-                        {.profile_flags = impl_->options.profiles, .names = options.services}, options.no_cache);
+                        {.profile_flags = impl_->options.profiles, .names = options.services},
+                        options.no_cache);
   });
 }
 
@@ -217,20 +224,21 @@ UpReport Fleet::up(const UpOptions& options) {
     const compose::Project& p = impl_->compose_project();
     for (const auto& [service, count] : options.replicas)
       if (!p.services.count(service)) throw InvalidInput("--scale: no such service: " + service);
-    return report_of(fleet::up(
-        impl_->ctx(), p,
-        {.selection = {.profile_flags = impl_->options.profiles, .names = options.names, .names_may_be_profiles = true},
-         .replicas = options.replicas,
-         .wait = options.wait,
-         .wait_timeout = options.wait_timeout}));
+    return report_of(fleet::up(impl_->ctx(), p,
+                               {.selection = {.profile_flags = impl_->options.profiles,
+                                              .names = options.names,
+                                              .names_may_be_profiles = true},
+                                .replicas = options.replicas,
+                                .wait = options.wait,
+                                .wait_timeout = options.wait_timeout}));
   });
 }
 
 UpReport Fleet::scale(const ScaleOptions& options) {
   return guard([&] {
     if (options.replicas.empty()) throw InvalidInput("scale what? (SERVICE N or SERVICE=N)");
-    return report_of(
-        fleet::scale(impl_->ctx(), impl_->compose_project(), options.replicas, options.wait, options.wait_timeout));
+    return report_of(fleet::scale(impl_->ctx(), impl_->compose_project(), options.replicas, options.wait,
+                                  options.wait_timeout));
   });
 }
 
@@ -275,7 +283,8 @@ void Fleet::logs(const LogsOptions& options, const LineSink& sink) {
     const compose::Project* p = nullptr;
     if (options.names.empty()) {
       p = impl_->optional_project();
-      request.containers = p ? observe_project(ctx.client, p->name).containers : observe_kernels(ctx.client).containers;
+      request.containers =
+          p ? observe_project(ctx.client, p->name).containers : observe_kernels(ctx.client).containers;
       if (p) request.project = p->name;
     } else {
       request.containers = impl_->resolve_names(options.names, p);
@@ -300,8 +309,8 @@ int Fleet::shell(const ShellOptions& options, const OutputSink& output) {
     for (const auto& c : found)
       if (!service || c.number == options.index) chosen = &c;
     if (!chosen)
-      throw NotFound("service " + options.target + " has no container number " + std::to_string(options.index) +
-                     " (see `llmspell-fleet ps`)");
+      throw NotFound("service " + options.target + " has no container number " +
+                     std::to_string(options.index) + " (see `llmspell-fleet ps`)");
     return fleet::shell(ctx, *chosen, options, output);
   });
 }
@@ -312,9 +321,11 @@ void Fleet::resize_shell(const std::string& session, int rows, int columns) {
 
 KernelRow Fleet::spawn(const SpawnOptions& options) {
   return guard([&] {
-    Template t = impl_->template_of(options.language, options.config, options.memory, options.cpus, options.image);
-    return fleet::spawn(impl_->ctx(), t,
-                        {.kernel_id = options.name, .owner = options.owner, .labels = parse_labels(options.labels)});
+    Template t =
+        impl_->template_of(options.language, options.config, options.memory, options.cpus, options.image);
+    return fleet::spawn(
+        impl_->ctx(), t,
+        {.kernel_id = options.name, .owner = options.owner, .labels = parse_labels(options.labels)});
   });
 }
 

@@ -20,10 +20,10 @@ class Clock;
 }
 
 struct FleetOptions {
-  std::string docker_host;                          // empty: DOCKER_HOST, else the default socket
+  std::string docker_host;                                  // empty: DOCKER_HOST, else the default socket
   std::string compose_file = "compose/docker-compose.yml";  // -f
-  std::string project_name;                         // -p
-  std::vector<std::string> profiles;                // --profile
+  std::string project_name;                                 // -p
+  std::vector<std::string> profiles;                        // --profile
   ProgressSink progress = [](const ProgressEvent&) {};
   util::Clock* clock = nullptr;  // what waits and retries sleep on; the system clock when null
 };

@@ -97,12 +97,14 @@ std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>
         else if (hb == in.ports.end() || hb->second.empty() || hb->second.front().host_port.empty())
           r.heartbeat_error = "heartbeat port not published";
         else
-          r.heartbeat_error = heartbeat(host_address(hb->second.front().host_ip),
-                                        std::stoi(hb->second.front().host_port), std::chrono::milliseconds(2000));
+          r.heartbeat_error =
+              heartbeat(host_address(hb->second.front().host_ip), std::stoi(hb->second.front().host_port),
+                        std::chrono::milliseconds(2000));
         r.heartbeat = r.heartbeat_error.empty();
       }
       // A kernel answering its heartbeat is up even while the engine's first probe is still to come.
-      bool engine_ok = r.health == "healthy" || r.health == "none" || (r.health == "starting" && r.heartbeat == true);
+      bool engine_ok =
+          r.health == "healthy" || r.health == "none" || (r.health == "starting" && r.heartbeat == true);
       r.ok = in.state.running && !in.state.paused && engine_ok && probes_ok && r.heartbeat.value_or(true);
     });
   util::run_parallel(tasks, std::max<unsigned>(ctx.parallel, 8));

@@ -22,8 +22,8 @@ std::string heartbeat(const std::string& ip, int port, std::chrono::milliseconds
     if ((items[0].revents & ZMQ_POLLIN) && socket.recv(answer, zmq::recv_flags::dontwait) &&
         answer.to_string() == "llmspell-fleet")
       return "";
-    return "no heartbeat on " + ip + ":" + std::to_string(port) + " within " + std::to_string(timeout.count()) +
-           " ms";
+    return "no heartbeat on " + ip + ":" + std::to_string(port) + " within " +
+           std::to_string(timeout.count()) + " ms";
   } catch (const zmq::error_t& e) {
     return std::string("heartbeat: ") + e.what();
   }

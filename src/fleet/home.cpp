@@ -20,9 +20,10 @@ std::filesystem::path executable_dir() {
 
 FleetHome FleetHome::from_environment() {
   const char* home = std::getenv("HOME");
-  return {env_path("LLMSPELL_FLEET_HOME", std::filesystem::path(home ? home : "/root") / ".llmspell" / "fleet"),
-          env_path("LLMSPELL_FLEET_CONFIGS", std::filesystem::path(FLEET_SOURCE_DIR) / "configs"),
-          env_path("LLMSPELL_KERNEL_CONTEXT", executable_dir().parent_path() / "docker" / "kernel")};
+  return {
+      env_path("LLMSPELL_FLEET_HOME", std::filesystem::path(home ? home : "/root") / ".llmspell" / "fleet"),
+      env_path("LLMSPELL_FLEET_CONFIGS", std::filesystem::path(FLEET_SOURCE_DIR) / "configs"),
+      env_path("LLMSPELL_KERNEL_CONTEXT", executable_dir().parent_path() / "docker" / "kernel")};
 }
 
 std::filesystem::path FleetHome::connection_file(const std::string& kernel_id) const {

@@ -13,9 +13,10 @@
 namespace fleet {
 
 struct FleetHome {
-  std::filesystem::path root;            // LLMSPELL_FLEET_HOME, else ~/.llmspell/fleet
-  std::filesystem::path configs_dir;     // LLMSPELL_FLEET_CONFIGS, else the project's configs/
-  std::filesystem::path kernel_context;  // LLMSPELL_KERNEL_CONTEXT, else build/docker/kernel beside the binary
+  std::filesystem::path root;         // LLMSPELL_FLEET_HOME, else ~/.llmspell/fleet
+  std::filesystem::path configs_dir;  // LLMSPELL_FLEET_CONFIGS, else the project's configs/
+  std::filesystem::path
+      kernel_context;  // LLMSPELL_KERNEL_CONTEXT, else build/docker/kernel beside the binary
 
   static FleetHome from_environment();
 

@@ -36,13 +36,15 @@ BuildReport::Image build_image(Context& ctx, const ImageBuild& b) {
   }
 
   ctx.progress({object, "Building", ProgressEvent::Kind::Working});
-  std::string id = ctx.client.build_image(
-      tar,
-      {.tag = b.tag,
-       .dockerfile = b.dockerfile,
-       .labels = {{labels::kBuiltBy, "llmspell-fleet"}, {labels::kContextHash, hash}},
-       .no_cache = b.no_cache},
-      [&](std::string_view line) { ctx.progress({object, std::string(line), ProgressEvent::Kind::Working}); });
+  std::string id =
+      ctx.client.build_image(tar,
+                             {.tag = b.tag,
+                              .dockerfile = b.dockerfile,
+                              .labels = {{labels::kBuiltBy, "llmspell-fleet"}, {labels::kContextHash, hash}},
+                              .no_cache = b.no_cache},
+                             [&](std::string_view line) {
+                               ctx.progress({object, std::string(line), ProgressEvent::Kind::Working});
+                             });
   ctx.progress({object, "Built", ProgressEvent::Kind::Done});
   if (!previous.empty() && previous != id) remove_replaced_images(ctx);
   return {b.tag, id, true};
@@ -79,8 +81,8 @@ std::string ensure_kernel_image(Context& ctx, const std::string& tag) {
 }
 
 void check_image_labels(const engine::ImageInspect& image, const std::string& name) {
-  for (const char* key : {labels::kManaged, labels::kOrigin, labels::kKernel, labels::kKernelId, labels::kOwner,
-                          labels::kTemplate})
+  for (const char* key : {labels::kManaged, labels::kOrigin, labels::kKernel, labels::kKernelId,
+                          labels::kOwner, labels::kTemplate})
     if (image.labels.count(key))
       throw InvalidInput("image " + name + " carries the fleet's container label " + key +
                          " (made by `docker commit` of a fleet container?): its containers could not be told "

@@ -40,7 +40,8 @@ void wait_until_kernel_serves(engine::Api& client, const std::string& id, std::c
         c = client.inspect_container(id);
         if (!c.state.running && !c.state.restarting)
           throw OperationFailed("kernel container " + c.name + " " + c.state.status + " (exit code " +
-                                std::to_string(c.state.exit_code) + ") before serving: " + last_output(client, id));
+                                std::to_string(c.state.exit_code) +
+                                ") before serving: " + last_output(client, id));
         return false;
       },
       {.timeout = timeout, .interval = std::chrono::milliseconds(50), .clock = &clock});

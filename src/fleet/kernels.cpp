@@ -56,7 +56,8 @@ unsigned sample_workers(std::size_t count) {
 // What the kernel says of itself (status.json: execution state, clients), read through the engine
 // from where the container keeps it.
 nlohmann::json kernel_status(engine::Api& engine, const engine::ContainerInspect& container) {
-  const std::string path = container_env(container, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
+  const std::string path =
+      container_env(container, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
   try {
     for (const auto& entry : util::read_tar(engine.get_archive(container.id, path).tar)) {
       auto j = nlohmann::json::parse(entry.content, nullptr, false);
@@ -100,11 +101,12 @@ void check_against_host(Context& ctx, const Template& t) {
   nlohmann::json info = ctx.client.info();
   std::int64_t total = info.value("MemTotal", std::int64_t{0});
   if (total > 0 && t.memory > total)
-    throw InvalidInput("memory " + std::to_string(t.memory / (1024 * 1024)) + " MiB is more than the host's " +
-                       std::to_string(total / (1024 * 1024)) + " MiB");
+    throw InvalidInput("memory " + std::to_string(t.memory / (1024 * 1024)) +
+                       " MiB is more than the host's " + std::to_string(total / (1024 * 1024)) + " MiB");
   int cpus = info.value("NCPU", 0);
   if (cpus > 0 && t.cpus > cpus)
-    throw InvalidInput("cpus " + util::format_number(t.cpus) + " is more than the host's " + std::to_string(cpus));
+    throw InvalidInput("cpus " + util::format_number(t.cpus) + " is more than the host's " +
+                       std::to_string(cpus));
 }
 
 Observed observe_kernels_warning(Context& ctx) {
@@ -142,7 +144,8 @@ std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedConta
       inspections.push_back([&ctx, &r, id = c.id] {
         try {
           engine::ContainerInspect in = ctx.client.inspect_container(id);
-          r.state_reason = in.state.oom_killed ? "OOM killed" : "exit code " + std::to_string(in.state.exit_code);
+          r.state_reason =
+              in.state.oom_killed ? "OOM killed" : "exit code " + std::to_string(in.state.exit_code);
         } catch (const engine::NotFoundError&) {
           r.state = "removed";
         }
@@ -172,9 +175,8 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
   // The port lock is held from choosing the block until the engine has bound it (started). It is
   // the host's, not the fleet home's: every user's fleet picks from the same ports.
   util::FileLock ports(host_lock("ports"), 0666);
-  int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client), [&](int port) {
-    return port_free(ctx.settings.kernels.publish_ip, port);
-  });
+  int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client),
+                             [&](int port) { return port_free(ctx.settings.kernels.publish_ip, port); });
   Plan plan = plan_spawn({.service = name,
                           .kernel_id = kernel_id,
                           .owner = owner,
@@ -194,7 +196,8 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
   auto kernels = observe_kernels_warning(ctx).containers;
   if (!options.owner.empty())
-    std::erase_if(kernels, [&](const ObservedContainer& k) { return k.label(labels::kOwner) != options.owner; });
+    std::erase_if(kernels,
+                  [&](const ObservedContainer& k) { return k.label(labels::kOwner) != options.owner; });
   auto rows = kernel_rows(ctx, kernels);
   if (!options.verbose) return rows;
 
@@ -248,7 +251,8 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scop
   std::erase_if(kernels, [&](const ObservedContainer& k) { return !k.spawned() || !in_scope(k, scope); });
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
-  execute(ctx, none, plan_retire(kernels, force ? "stop-all --force" : "stop-all", force ? 0 : kDefaultStopTimeout));
+  execute(ctx, none,
+          plan_retire(kernels, force ? "stop-all --force" : "stop-all", force ? 0 : kDefaultStopTimeout));
   for (auto& r : rows) r.state = "removed";
   return rows;
 }
@@ -283,7 +287,8 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
   // One finder per template at a time, whoever runs it: ten concurrent finds end with one kernel.
   util::FileLock lock(host_lock("find-" + hash.substr(0, 16)), 0666);
   auto kernels = observe_kernels(ctx.client).containers;
-  std::sort(kernels.begin(), kernels.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
+  std::sort(kernels.begin(), kernels.end(),
+            [](const auto& a, const auto& b) { return a.created < b.created; });
   for (const auto& k : kernels) {
     if (!k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running") continue;
     if (!shared && k.label(labels::kOwner) != owner) continue;
@@ -304,7 +309,8 @@ MetricsReport metrics(Context& ctx) {
   MetricsReport report;
   auto kernels = observe_kernels_warning(ctx).containers;
   for (const auto& k : kernels) ++report.kernels_by_state[k.state];
-  std::erase_if(kernels, [](const ObservedContainer& k) { return k.state != "running" && k.state != "paused"; });
+  std::erase_if(kernels,
+                [](const ObservedContainer& k) { return k.state != "running" && k.state != "paused"; });
   report.kernels.resize(kernels.size());
   std::vector<std::function<void()>> tasks;
   for (std::size_t i = 0; i < kernels.size(); ++i)

@@ -68,8 +68,7 @@ void logs(Context& ctx, const LogsRequest& request, const LineSink& sink) {
             auto service =
                 e.attributes.count(labels::kComposeService) ? e.attributes.at(labels::kComposeService) : "";
             auto name = e.attributes.count("name") ? e.attributes.at("name") : e.actor_id.substr(0, 12);
-            if (wanted.empty() || wanted.count(service))
-              follow_container(e.actor_id, name, e.time);
+            if (wanted.empty() || wanted.count(service)) follow_container(e.actor_id, name, e.time);
             return true;
           });
     } catch (...) {

@@ -52,8 +52,9 @@ Observed observe_containers(engine::Api& engine, const engine::Filters& filters)
   for (const auto& c : engine.list_containers({.all = true, .filters = filters})) {
     const engine::Labels& labels = c.labels;
     if (value_of(labels, labels::kManaged) != "true") {
-      o.foreign.push_back(c.name() + ": carries fleet or compose labels but not the fleet's managed label "
-                                     "(made by another tool, or by an older fleet)");
+      o.foreign.push_back(c.name() +
+                          ": carries fleet or compose labels but not the fleet's managed label "
+                          "(made by another tool, or by an older fleet)");
       continue;
     }
     if (managed_by_image(engine, c.image_id, image_managed)) {
@@ -91,7 +92,8 @@ Observed observe_containers(engine::Api& engine, const engine::Filters& filters)
         oc.number = 0;
       }
       if (oc.project.empty() || oc.service.empty() || oc.number < 1) {
-        o.foreign.push_back(oc.name + ": a compose container of the fleet without its project, service or number");
+        o.foreign.push_back(oc.name +
+                            ": a compose container of the fleet without its project, service or number");
         continue;
       }
     } else if (origin == "spawned" && !oc.kernel_id.empty()) {

@@ -28,7 +28,7 @@ struct ObservedContainer {
   std::string config_hash;
   std::string image_id;  // the image the fleet created it from (compose's label)
   std::int64_t created = 0;
-  std::string project;  // compose replicas only
+  std::string project;    // compose replicas only
   std::string kernel_id;  // kernels only
   std::string status;     // the engine's text, e.g. "Up 2 minutes (healthy)"
   std::vector<engine::PortBinding> ports;
@@ -44,8 +44,8 @@ struct ObservedContainer {
 
 struct Observed {
   std::vector<ObservedContainer> containers;
-  std::set<std::string> networks;  // engine names (projects only)
-  std::set<std::string> volumes;   // engine names (projects only)
+  std::set<std::string> networks;    // engine names (projects only)
+  std::set<std::string> volumes;     // engine names (projects only)
   std::vector<std::string> foreign;  // "name: why", for a warning
 };
 

@@ -50,8 +50,9 @@ struct ConvergeResult {
 };
 ConvergeResult up(Context& ctx, const compose::Project& project, const ConvergeOptions& options);
 // `scale SERVICE N`: converges the named services to their counts (their dependencies come up too).
-ConvergeResult scale(Context& ctx, const compose::Project& project, const std::map<std::string, int>& replicas,
-                     bool wait, std::chrono::seconds wait_timeout);
+ConvergeResult scale(Context& ctx, const compose::Project& project,
+                     const std::map<std::string, int>& replicas, bool wait,
+                     std::chrono::seconds wait_timeout);
 DownReport down(Context& ctx, const compose::Project& project, const DownOptions& options);
 BuildReport build(Context& ctx, const compose::Project& project, const compose::SelectionRequest& selection,
                   bool no_cache);

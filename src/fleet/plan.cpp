@@ -126,7 +126,8 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       kept.push_back(group.front());
       for (std::size_t i = 1; i < group.size(); ++i)
         steps.push_back({Step::Action::RemoveContainer, name, number, group[i].name, group[i].id,
-                         "duplicate of replica " + std::to_string(number), group[i].state, group[i].kernel_id});
+                         "duplicate of replica " + std::to_string(number), group[i].state,
+                         group[i].kernel_id});
     }
 
     const bool exact = request.replicas.count(name) > 0;
@@ -159,8 +160,8 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
       if (c.name != expected)
         steps.push_back({Step::Action::RenameContainer, name, c.number, expected, c.id, "was " + c.name});
       if (c.state == "created" || c.state == "exited" || c.state == "dead")
-        steps.push_back(
-            {Step::Action::StartContainer, name, c.number, expected, c.id, "was " + c.state, c.state, c.kernel_id});
+        steps.push_back({Step::Action::StartContainer, name, c.number, expected, c.id, "was " + c.state,
+                         c.state, c.kernel_id});
     }
     for (int missing = desired - static_cast<int>(kept.size()), k = 1; k <= missing; ++k) {
       int number = highest + k;

@@ -30,14 +30,14 @@ struct Step {
     RemoveContainer  // retire: thawed if paused, stopped within its grace period, removed
   };
   Action action;
-  std::string service;  // the compose service or template the container is (to be) a replica of
-  int number = 0;       // compose replicas: 1..N; spawned kernels: 0
+  std::string service;       // the compose service or template the container is (to be) a replica of
+  int number = 0;            // compose replicas: 1..N; spawned kernels: 0
   std::string target;        // network or volume engine name, or the container's (new) name
   std::string container_id;  // the existing container a step acts on
   std::string cause;
-  std::string container_state;  // its state when observed
-  std::string kernel_id;        // kernels: whose connection file to write or remove
-  int host_port = 0;            // spawned kernels: first of the block of host ports to publish on
+  std::string container_state;      // its state when observed
+  std::string kernel_id;            // kernels: whose connection file to write or remove
+  int host_port = 0;                // spawned kernels: first of the block of host ports to publish on
   std::optional<int> stop_timeout;  // RemoveContainer: seconds before SIGKILL (else the service's)
   std::string str() const;
 };

@@ -14,8 +14,10 @@ BuildReport build(Context& ctx, const compose::Project& p, const compose::Select
   for (const auto& name : selection.targeted) {
     const compose::Service& s = p.services.at(name);
     if (!s.build || !images.insert(s.image).second) continue;  // services sharing an image build it once
-    report.images.push_back(build_image(
-        ctx, {.context = s.build->context, .dockerfile = s.build->dockerfile, .tag = s.image, .no_cache = no_cache}));
+    report.images.push_back(build_image(ctx, {.context = s.build->context,
+                                              .dockerfile = s.build->dockerfile,
+                                              .tag = s.image,
+                                              .no_cache = no_cache}));
   }
   return report;
 }

@@ -73,7 +73,8 @@ std::vector<ObservedContainer> resolve(Context& ctx, const compose::Project* pro
   if (!unknown.empty()) {
     std::string list;
     for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-    throw NotFound(std::string(what == Resolve::KernelsOnly ? "no such kernel: " : "no such kernel, service or container: ") +
+    throw NotFound(std::string(what == Resolve::KernelsOnly ? "no such kernel: "
+                                                            : "no such kernel, service or container: ") +
                    list + " (see `llmspell-fleet list`" + (what == Resolve::Anything ? " and `ps`)" : ")"));
   }
   return out;

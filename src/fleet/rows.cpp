@@ -22,9 +22,10 @@ nlohmann::json DownReport::to_json() const {
 }
 
 nlohmann::json PsRow::to_json() const {
-  return {{"name", name},     {"service", service}, {"number", number}, {"state", state},
-          {"health", health}, {"ports", ports},     {"memory", memory}, {"cpus", cpus},
-          {"uptime_seconds", uptime_seconds},       {"id", id}};
+  return {{"name", name},     {"service", service}, {"number", number},
+          {"state", state},   {"health", health},   {"ports", ports},
+          {"memory", memory}, {"cpus", cpus},       {"uptime_seconds", uptime_seconds},
+          {"id", id}};
 }
 
 nlohmann::json HealthRow::to_json() const {
@@ -93,9 +94,10 @@ nlohmann::json MetricsReport::to_json() const {
                     {"memory_percent", k.memory_percent}});
   return {{"kernels_by_state", kernels_by_state},
           {"kernels", rows},
-          {"total", {{"cpu_percent", total_cpu_percent},
-                     {"memory_used", total_memory_used},
-                     {"memory_limit", total_memory_limit}}},
+          {"total",
+           {{"cpu_percent", total_cpu_percent},
+            {"memory_used", total_memory_used},
+            {"memory_limit", total_memory_limit}}},
           {"sample_seconds", sample_seconds}};
 }
 

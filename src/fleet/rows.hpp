@@ -134,8 +134,8 @@ struct ShellOptions {
   int index = 1;
   std::vector<std::string> command;  // empty: an interactive shell
   bool tty = false;
-  int stdin_fd = -1;           // -1: no input
-  std::function<void()> tick;  // called while attached (resize checks)
+  int stdin_fd = -1;                                           // -1: no input
+  std::function<void()> tick;                                  // called while attached (resize checks)
   std::function<void(const std::string& session)> on_started;  // the session resize_shell takes
 };
 
@@ -151,9 +151,9 @@ struct SpawnOptions {
   std::string language;  // lua or javascript (default: the fleet config's)
   std::string memory;    // e.g. 512m (default: the fleet config's)
   std::optional<double> cpus;
-  std::string name;   // the kernel id (default kernel-<8 hex digits>)
-  std::string owner;  // default: the OS user
-  std::string image;  // default: the fleet config's (llmspell:latest)
+  std::string name;                 // the kernel id (default kernel-<8 hex digits>)
+  std::string owner;                // default: the OS user
+  std::string image;                // default: the fleet config's (llmspell:latest)
   std::vector<std::string> labels;  // extra KEY=VALUE labels
 };
 
@@ -162,10 +162,10 @@ struct KernelRow {
   std::string origin;  // spawned, or compose (a replica of a service of `project`)
   std::string project, service;
   std::string language, config, owner;
-  std::string state;         // the engine's: running, paused, exited...
-  std::string state_reason;  // exited: "exit code 0", "OOM killed"
-  std::string health;        // healthy, unhealthy, starting, none
-  int shell_port = 0;        // host port of the shell socket, 0 when not published
+  std::string state;                 // the engine's: running, paused, exited...
+  std::string state_reason;          // exited: "exit code 0", "OOM killed"
+  std::string health;                // healthy, unhealthy, starting, none
+  int shell_port = 0;                // host port of the shell socket, 0 when not published
   std::map<std::string, int> ports;  // shell, iopub, stdin, control, hb -> host port
   std::string connection_file;       // empty when none is in this fleet home
   std::int64_t created = 0;          // unix seconds
@@ -191,8 +191,8 @@ struct StopOptions {
 // Whose kernels stop-all and cleanup act on: on a machine several developers share, one developer's
 // stop-all must not stop another's kernels.
 struct OwnerScope {
-  std::string owner;         // default: the OS user
-  bool all_owners = false;   // everyone's
+  std::string owner;        // default: the OS user
+  bool all_owners = false;  // everyone's
 };
 struct StopAllOptions {
   bool force = false;  // no grace period
@@ -210,8 +210,8 @@ struct FindOptions {
   std::string language, config;
   std::string memory;  // the template's limits (default: the fleet config's)
   std::optional<double> cpus;
-  bool shared = false;  // any owner's kernel will do
-  std::string owner;    // default: the OS user
+  bool shared = false;              // any owner's kernel will do
+  std::string owner;                // default: the OS user
   std::vector<std::string> labels;  // KEY=VALUE labels for a kernel it creates (not matched on)
 };
 struct FindReport {

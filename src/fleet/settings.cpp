@@ -17,7 +17,8 @@ PortRange PortRange::parse(const std::string& text, const std::string& what) {
       throw InvalidInput(what + ": \"" + text + "\" is not a port range like 9555-9999");
     return std::stoi(part);
   };
-  if (dash == std::string::npos) throw InvalidInput(what + ": \"" + text + "\" is not a port range like 9555-9999");
+  if (dash == std::string::npos)
+    throw InvalidInput(what + ": \"" + text + "\" is not a port range like 9555-9999");
   PortRange r{number(text.substr(0, dash)), number(text.substr(dash + 1))};
   if (r.first < 1 || r.last > 65535 || r.last < r.first + 4)
     throw InvalidInput(what + ": \"" + text + "\" must hold at least five ports within 1-65535");
@@ -56,7 +57,8 @@ FleetSettings load_settings(const FleetHome& home) {
           k.image = text();
         } else if (key == "kernels.memory") {
           auto bytes = util::parse_size(text());
-          if (!bytes) throw InvalidInput(where(value, key) + ": \"" + text() + "\" is not a size (e.g. 512m)");
+          if (!bytes)
+            throw InvalidInput(where(value, key) + ": \"" + text() + "\" is not a size (e.g. 512m)");
           k.memory = *bytes;
         } else if (key == "kernels.cpus") {
           auto cpus = value.value<double>();

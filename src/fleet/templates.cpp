@@ -72,13 +72,10 @@ std::string template_identity(const Template& t, const FleetHome& home) {
   std::ifstream in(home.configs_dir / t.config, std::ios::binary);
   std::stringstream content;
   content << in.rdbuf();
-  nlohmann::json j = {{"language", t.language},
-                      {"config", t.config},
-                      {"config_sha256", util::sha256_hex(content.str())},
-                      {"image", t.image},
-                      {"memory", t.memory},
-                      {"cpus", t.cpus},
-                      {"pids_limit", t.pids_limit}};
+  nlohmann::json j = {
+      {"language", t.language},    {"config", t.config}, {"config_sha256", util::sha256_hex(content.str())},
+      {"image", t.image},          {"memory", t.memory}, {"cpus", t.cpus},
+      {"pids_limit", t.pids_limit}};
   return util::sha256_hex(j.dump());
 }
 
@@ -86,8 +83,8 @@ compose::Service template_service(const Template& t, const FleetHome& home, cons
   compose::Service s;
   s.name = template_name(t);
   s.image = t.image;
-  s.command = std::vector<std::string>{"start", "--port", std::to_string(kKernelShellPort), "--language",
-                                       t.language};
+  s.command =
+      std::vector<std::string>{"start", "--port", std::to_string(kKernelShellPort), "--language", t.language};
   s.user = "1000:1000";
   s.mem_limit = t.memory;
   s.cpus = t.cpus;

@@ -96,7 +96,8 @@ void wait_until_healthy(Context& ctx, const compose::Project& p, const compose::
     }
     return !failed.empty() || pending.empty();
   };
-  util::poll_until(check, {.timeout = timeout, .interval = std::chrono::milliseconds(500), .clock = ctx.clock});
+  util::poll_until(check,
+                   {.timeout = timeout, .interval = std::chrono::milliseconds(500), .clock = ctx.clock});
   if (!failed.empty() || !pending.empty()) {
     auto all = failed;
     all.insert(all.end(), pending.begin(), pending.end());
@@ -107,7 +108,8 @@ void wait_until_healthy(Context& ctx, const compose::Project& p, const compose::
 }
 
 ConvergeResult converge(Context& ctx, const compose::Project& p, const compose::Selection& sel,
-                        const std::map<std::string, int>& replicas, bool wait, std::chrono::seconds wait_timeout) {
+                        const std::map<std::string, int>& replicas, bool wait,
+                        std::chrono::seconds wait_timeout) {
   UpRequest request{.replicas = replicas};
   check_replicas(p, replicas);
   check_against_engine(ctx, p, sel, request.image_ids);
@@ -124,8 +126,8 @@ ConvergeResult up(Context& ctx, const compose::Project& p, const ConvergeOptions
                   options.wait_timeout);
 }
 
-ConvergeResult scale(Context& ctx, const compose::Project& p, const std::map<std::string, int>& replicas, bool wait,
-                     std::chrono::seconds wait_timeout) {
+ConvergeResult scale(Context& ctx, const compose::Project& p, const std::map<std::string, int>& replicas,
+                     bool wait, std::chrono::seconds wait_timeout) {
   compose::SelectionRequest request;
   for (const auto& [service, count] : replicas) request.names.push_back(service);
   return converge(ctx, p, compose::select_services(p, request), replicas, wait, wait_timeout);

@@ -46,8 +46,8 @@ class LuaInterpreter : public Interpreter {
     std::string as_expression = "return " + code;
     std::string last_returned = with_last_line_returned(code);
     if (luaL_loadbuffer(L_, as_expression.data(), as_expression.size(), "=cell") != LUA_OK &&
-        (lua_pop(L_, 1), last_returned.empty() ||
-                             luaL_loadbuffer(L_, last_returned.data(), last_returned.size(), "=cell") != LUA_OK)) {
+        (lua_pop(L_, 1), last_returned.empty() || luaL_loadbuffer(L_, last_returned.data(),
+                                                                  last_returned.size(), "=cell") != LUA_OK)) {
       if (!last_returned.empty()) lua_pop(L_, 1);
       if (luaL_loadbuffer(L_, code.data(), code.size(), "=cell") != LUA_OK) {
         result.error = ExecutionError{"SyntaxError", lua_tostring(L_, -1), {}};

@@ -117,7 +117,8 @@ TEST_CASE("cli: a misspelled command is named, with the nearest one", "[cli]") {
   CliResult r = run_cli("", "spwan");
   CHECK(r.code == 2);
   CHECK(r.err ==
-        "llmspell-fleet: unknown command \"spwan\"; did you mean \"spawn\"? (llmspell-fleet --help lists them)\n");
+        "llmspell-fleet: unknown command \"spwan\"; did you mean \"spawn\"? (llmspell-fleet --help lists "
+        "them)\n");
   CliResult after_options = run_cli("", "-p demo --profile dev stopall");
   CHECK(after_options.code == 2);
   CHECK_THAT(after_options.err, Catch::Contains("did you mean \"stop-all\"?"));
@@ -127,9 +128,11 @@ TEST_CASE("cli: a misspelled command is named, with the nearest one", "[cli]") {
 }
 
 TEST_CASE("cli: a profile no service uses is a warning naming the known ones", "[cli]") {
-  CliResult r = run_cli("", "-f " FLEET_SOURCE_DIR "/compose/docker-compose.yml --profile devv config --services");
+  CliResult r =
+      run_cli("", "-f " FLEET_SOURCE_DIR "/compose/docker-compose.yml --profile devv config --services");
   CHECK(r.code == 0);
   CHECK(r.out == "kernel-lua-anthropic\nkernel-lua-openai\n");
-  CHECK_THAT(r.err, Catch::Contains("warning: Profile devv: no service uses it (known profiles: dev, javascript, "
-                                    "registry)"));
+  CHECK_THAT(r.err,
+             Catch::Contains("warning: Profile devv: no service uses it (known profiles: dev, javascript, "
+                             "registry)"));
 }

@@ -381,7 +381,8 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
   // Two replicas of a service with a fixed container name, asked for on the command line.
   std::ofstream(s.file().parent_path() / "named.yml")
       << "services:\n  web:\n    image: llmspell-fleet-test:latest\n    container_name: badcli-named\n";
-  Run named = run_cli("-p badcli -f " + (s.file().parent_path() / "named.yml").string() + " up --scale web=2");
+  Run named =
+      run_cli("-p badcli -f " + (s.file().parent_path() / "named.yml").string() + " up --scale web=2");
   CHECK(named.code == 2);
   CHECK_THAT(named.out, Catch::Contains("fixed container_name: it cannot have 2 replicas"));
   Run missing = run_cli("-p nosuchproject -f /nonexistent/compose.yml up");

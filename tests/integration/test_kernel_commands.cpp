@@ -210,8 +210,8 @@ TEST_CASE("stop checks every name before it stops anything", "[kernel-cli]") {
   KernelScope s;
   nlohmann::json k = s.spawn();
   const std::string id = k["kernel_id"];
-  for (const std::string& args : std::vector<std::string>{"stop nosuch " + id, "stop " + id + " 0", "stop 65000",
-                                                          "stop kernel-"}) {
+  for (const std::string& args :
+       std::vector<std::string>{"stop nosuch " + id, "stop " + id + " 0", "stop 65000", "stop kernel-"}) {
     INFO(args);
     Run r = s.cli(args);
     CHECK(r.code == 2);
@@ -263,7 +263,8 @@ TEST_CASE("a spawned kernel next to a compose project: up, scale and down leave 
   CHECK(a.labels.at(labels::kManaged) == c.labels.at(labels::kManaged));
   auto config_mount = [](const engine::ContainerInspect& i) {
     for (const auto& m : i.raw["Mounts"])
-      if (m["Destination"] == "/etc/llmspell/config.toml") return m["Source"].get<std::string>() + (m["RW"] ? ":rw" : ":ro");
+      if (m["Destination"] == "/etc/llmspell/config.toml")
+        return m["Source"].get<std::string>() + (m["RW"] ? ":rw" : ":ro");
     return std::string();
   };
   CHECK(config_mount(a) == FLEET_SOURCE_DIR "/configs/openai.toml:ro");
@@ -283,7 +284,8 @@ TEST_CASE("cleanup removes dead kernels, their connection files and their regist
   nlohmann::json k = s.spawn();
   nlohmann::json alive = s.spawn();
   s.client().kill_container(k["container_id"]);
-  REQUIRE(test::wait_until([&] { return !s.client().inspect_container(k["container_id"]).state.running; }, 10s));
+  REQUIRE(
+      test::wait_until([&] { return !s.client().inspect_container(k["container_id"]).state.running; }, 10s));
   Run list = s.cli("list --json");
   auto row = row_of(list.json(), k["kernel_id"]);
   REQUIRE(row != nullptr);
@@ -377,7 +379,8 @@ TEST_CASE("bad kernel input: exit 2, a message naming it, nothing created", "[ke
   CHECK(created() == 0);
 }
 
-TEST_CASE("the registry serves registry.json and nothing secret, and stops at SIGTERM", "[kernel-cli][registry]") {
+TEST_CASE("the registry serves registry.json and nothing secret, and stops at SIGTERM",
+          "[kernel-cli][registry]") {
   KernelScope s;
   nlohmann::json k = s.spawn();
   const int port = free_port();
@@ -414,8 +417,8 @@ TEST_CASE("one image identity: every way of building a tag builds the same image
   std::ofstream(dir / "Dockerfile") << "FROM scratch\nCOPY hello /hello\n";
   std::ofstream(dir / "hello") << "one\n";
   const std::string tag = "llmspell-identity-" + s.project() + ":latest";
-  std::ofstream(dir / "compose.yml") << "services:\n  x:\n    image: " << tag << "\n    build:\n      context: " << dir.string()
-                                     << "\n";
+  std::ofstream(dir / "compose.yml") << "services:\n  x:\n    image: " << tag
+                                     << "\n    build:\n      context: " << dir.string() << "\n";
   struct RemoveTag {
     engine::Client& client;
     std::string tag;

@@ -634,7 +634,8 @@ TEST_CASE("flow: a spawned kernel's compose labels inherited from its image do n
           "[flow]") {
   Flow f;
   Fleet fleet(FleetOptions{}, f.engine);
-  f.engine.add_image("llmspell:latest", {{labels::kComposeProject, "llmspell"}, {labels::kComposeService, "x"}});
+  f.engine.add_image("llmspell:latest",
+                     {{labels::kComposeProject, "llmspell"}, {labels::kComposeService, "x"}});
   KernelRow k = fleet.spawn({.name = "k1"});
   CHECK(k.origin == "spawned");
   CHECK(k.project.empty());

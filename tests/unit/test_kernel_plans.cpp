@@ -18,7 +18,9 @@ using namespace fleet;
 namespace {
 
 FleetHome source_home() {
-  return {.root = "/tmp/fleet-unit-home", .configs_dir = FLEET_SOURCE_DIR "/configs", .kernel_context = "/nowhere"};
+  return {.root = "/tmp/fleet-unit-home",
+          .configs_dir = FLEET_SOURCE_DIR "/configs",
+          .kernel_context = "/nowhere"};
 }
 
 ObservedContainer kernel(const std::string& id, const std::string& state, const std::string& project = "") {
@@ -38,14 +40,20 @@ ObservedContainer kernel(const std::string& id, const std::string& state, const 
 TEST_CASE("a spawned kernel is created as the compose file's kernel of the same settings", "[templates]") {
   auto project = compose::load_project({.file = FLEET_SOURCE_DIR "/compose/docker-compose.yml"});
   const compose::Service& compose_kernel = project.services.at("kernel-lua-openai");
-  nlohmann::json from_compose = create_body(project, compose_kernel, {.number = 1, .owner = "alice"}, "sha256:i");
+  nlohmann::json from_compose =
+      create_body(project, compose_kernel, {.number = 1, .owner = "alice"}, "sha256:i");
 
   FleetHome home = source_home();
-  Template t{.language = "lua", .config = "openai.toml", .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024, .cpus = 0.5, .pids_limit = 128};
+  Template t{.language = "lua",
+             .config = "openai.toml",
+             .image = "llmspell:latest",
+             .memory = 512ll * 1024 * 1024,
+             .cpus = 0.5,
+             .pids_limit = 128};
   compose::Service s = template_service(t, home, "127.0.0.1");
   auto templates = templates_project(home, {s});
-  nlohmann::json spawned = create_body(templates, s, {.kernel_id = "kernel-0000abcd", .owner = "alice", .host_port = 9560}, "");
+  nlohmann::json spawned =
+      create_body(templates, s, {.kernel_id = "kernel-0000abcd", .owner = "alice", .host_port = 9560}, "");
 
   CHECK(spawned["User"] == from_compose["User"]);
   CHECK(spawned["Image"] == from_compose["Image"]);
@@ -78,7 +86,8 @@ TEST_CASE("a spawned kernel is created as the compose file's kernel of the same 
   CHECK(l[labels::kOwner] == "alice");
   CHECK(l[labels::kTemplate] == template_identity(t, home));
   CHECK_FALSE(l.contains(labels::kComposeProject));  // no compose command ever counts it as a project's
-  CHECK(container_name(templates, s, ReplicaIdentity{.kernel_id = "kernel-0000abcd"}) == "llmspell-kernel-0000abcd");
+  CHECK(container_name(templates, s, ReplicaIdentity{.kernel_id = "kernel-0000abcd"}) ==
+        "llmspell-kernel-0000abcd");
 }
 
 TEST_CASE("a template's identity: language, config content, image and limits; not where the config lives",
@@ -90,8 +99,12 @@ TEST_CASE("a template's identity: language, config content, image and limits; no
   std::ofstream(dir / "b" / "default.toml") << "provider = \"openai\"\n";
   FleetHome a{.root = dir / "home", .configs_dir = dir / "a", .kernel_context = dir};
   FleetHome b{.root = dir / "home", .configs_dir = dir / "b", .kernel_context = dir};
-  Template t{.language = "lua", .config = "default.toml", .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024, .cpus = 0.5, .pids_limit = 128};
+  Template t{.language = "lua",
+             .config = "default.toml",
+             .image = "llmspell:latest",
+             .memory = 512ll * 1024 * 1024,
+             .cpus = 0.5,
+             .pids_limit = 128};
   const std::string id = template_identity(t, a);
   CHECK(template_name(t) == "lua-default");
   CHECK(template_identity(t, b) == id);  // the same config in another folder: the same template
@@ -108,7 +121,8 @@ TEST_CASE("a template's identity: language, config content, image and limits; no
   auto s = template_service(t, a, "127.0.0.1");
   auto p = templates_project(a, {s});
   auto one = create_body(p, s, {.kernel_id = "k1", .owner = "alice", .host_port = 9555}, "")["Labels"];
-  auto two = create_body(p, s, {.kernel_id = "k2", .owner = "bob", .host_port = 9560, .labels = {{"x", "y"}}}, "")["Labels"];
+  auto two = create_body(p, s, {.kernel_id = "k2", .owner = "bob", .host_port = 9560, .labels = {{"x", "y"}}},
+                         "")["Labels"];
   CHECK(one[labels::kTemplate] == two[labels::kTemplate]);
   CHECK(one[labels::kOwner] != two[labels::kOwner]);
   std::filesystem::remove_all(dir);
@@ -116,8 +130,12 @@ TEST_CASE("a template's identity: language, config content, image and limits; no
 
 TEST_CASE("templates are checked with the valid choices named", "[templates]") {
   FleetHome home = source_home();
-  Template t{.language = "lua", .config = "default.toml", .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024, .cpus = 0.5, .pids_limit = 128};
+  Template t{.language = "lua",
+             .config = "default.toml",
+             .image = "llmspell:latest",
+             .memory = 512ll * 1024 * 1024,
+             .cpus = 0.5,
+             .pids_limit = 128};
   CHECK_NOTHROW(check_template(t, home));
   auto refused = [&](Template bad, const std::string& message) {
     INFO(message);
@@ -147,7 +165,8 @@ TEST_CASE("templates are checked with the valid choices named", "[templates]") {
       check_template(broken, broken_home);
       FAIL("a broken config was accepted");
     } catch (const Error& e) {
-      CHECK_THAT(e.what(), Catch::StartsWith((dir / "broken.toml").string() + ":1: not a valid kernel config"));
+      CHECK_THAT(e.what(),
+                 Catch::StartsWith((dir / "broken.toml").string() + ":1: not a valid kernel config"));
     }
     std::filesystem::remove_all(dir);
   }
@@ -163,7 +182,10 @@ TEST_CASE("templates are checked with the valid choices named", "[templates]") {
 }
 
 TEST_CASE("kernel plans: spawn, stop, pause print as golden text", "[plan][kernels]") {
-  Plan spawn = plan_spawn({.service = "lua-openai", .kernel_id = "kernel-1", .owner = "bob", .host_port = 9560,
+  Plan spawn = plan_spawn({.service = "lua-openai",
+                           .kernel_id = "kernel-1",
+                           .owner = "bob",
+                           .host_port = 9560,
                            .cause = "spawn lua-openai for bob"});
   CHECK(spawn.str() == "create container llmspell-kernel-1 (spawn lua-openai for bob)\n");
   CHECK(spawn.steps.at("lua-openai").front().host_port == 9560);
@@ -208,7 +230,8 @@ TEST_CASE("port blocks: five in a row from the range, skipping what is taken", "
   CHECK_THROWS_AS(pick_port_block({9556, 9561}, {}, [](int p) { return p != 9558; }), Error);
 }
 
-TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with file and key", "[settings]") {
+TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with file and key",
+          "[settings]") {
   auto dir = std::filesystem::temp_directory_path() / ("fleet-settings-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   FleetHome home{.root = dir / "home", .configs_dir = dir, .kernel_context = dir};
@@ -237,7 +260,8 @@ TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with
   refused("[kernels]\nmemroy = \"1g\"\n", "kernels.memroy: unknown key");
   refused("[pool]\nsize = 3\n", "pool: unknown section");
   refused("[kernels]\ncpus = -1\n", "kernels.cpus: must be a number above 0");
-  refused("[kernels]\npublish_ip = \"localhost:80\"\n", "kernels.publish_ip: \"localhost:80\" is not an IPv4 address");
+  refused("[kernels]\npublish_ip = \"localhost:80\"\n",
+          "kernels.publish_ip: \"localhost:80\" is not an IPv4 address");
   std::ofstream(dir / "fleet.toml") << "[kernels]\nport_range = \"9600-9649\"\nmemory = \"1g\"\n";
   FleetSettings custom = load_settings(home);
   CHECK(custom.kernels.ports.first == 9600);

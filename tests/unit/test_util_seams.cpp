@@ -18,7 +18,8 @@ TEST_CASE("poll_until on a manual clock: no real waiting, the deadline respected
 
   calls = 0;
   auto before = clock.now();
-  CHECK_FALSE(poll_until([&] { return ++calls, false; }, {.timeout = 1s, .interval = 300ms, .clock = &clock}));
+  CHECK_FALSE(
+      poll_until([&] { return ++calls, false; }, {.timeout = 1s, .interval = 300ms, .clock = &clock}));
   CHECK(clock.now() - before == 1s);  // 300, 600, 900, then the last 100 ms: never past the deadline
   CHECK(calls == 5);                  // the first try, three waits, and once more at the deadline
 
