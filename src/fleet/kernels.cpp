@@ -194,21 +194,30 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
 }
 
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
-  auto kernels = observe_kernels_warning(ctx).containers;
+  // A listing is the moment the fleet looks at the engine: the registry is brought up to date with
+  // what it saw (a kernel killed from outside shows as exited there too).
+  RegistryRefresh seen;
+  try {
+    seen = refresh_registry(ctx, false);
+  } catch (const std::exception& e) {
+    ctx.warn("Registry", std::string("not rewritten: ") + e.what());
+    Observed kernels = observe_kernels(ctx.client);
+    seen.rows = kernel_rows(ctx, kernels.containers);
+    seen.foreign = kernels.foreign;
+  }
+  for (const auto& f : seen.foreign) ctx.warn("Container", "ignored: " + f);
+  std::vector<KernelRow> rows = std::move(seen.rows);
   if (!options.owner.empty())
-    std::erase_if(kernels,
-                  [&](const ObservedContainer& k) { return k.label(labels::kOwner) != options.owner; });
-  auto rows = kernel_rows(ctx, kernels);
+    std::erase_if(rows, [&](const KernelRow& k) { return k.owner != options.owner; });
   if (!options.verbose) return rows;
 
   // One stats sample, the kernel's own status and an inspect per running kernel, all at once: the
   // whole listing takes about one engine stats period.
   std::vector<std::function<void()>> tasks;
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
-  for (std::size_t i = 0; i < kernels.size(); ++i) {
-    if (kernels[i].state != "running" && kernels[i].state != "paused") continue;
-    const std::string id = kernels[i].id;
-    KernelRow& r = rows[i];
+  for (KernelRow& r : rows) {
+    if (r.state != "running" && r.state != "paused") continue;
+    const std::string id = r.container_id;
     tasks.push_back([&ctx, &r, id] {
       try {
         engine::StatsSample s = ctx.client.container_stats(id);

@@ -120,11 +120,13 @@ std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedConta
 // --- the registry (registry.cpp): registry.json from the engine's state, and the connection files
 // of kernels that are gone removed.
 struct RegistryRefresh {
-  std::vector<KernelRow> rows;  // every kernel, as written
+  std::vector<KernelRow> rows;       // every kernel, as written
+  std::vector<std::string> foreign;  // containers that look like the fleet's and are not
   std::vector<std::string> removed_files;
   int dropped_entries = 0;  // entries of the previous registry.json whose kernel is gone
 };
-RegistryRefresh refresh_registry(Context& ctx);
+// `remove_stale_files` false: registry.json only (a listing leaves the files to cleanup and changes).
+RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files = true);
 // The same after a change, also after one that failed halfway: a registry that cannot be rewritten
 // is a warning, never the change's failure.
 void refresh_registry_after_change(Context& ctx);

@@ -12,12 +12,14 @@
 
 namespace fleet {
 
-RegistryRefresh refresh_registry(Context& ctx) {
+RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files) {
   RegistryRefresh result;
   ctx.home.prepare();
   util::FileLock lock(ctx.home.lock_file("registry"));
   const auto snapshot = std::filesystem::file_time_type::clock::now();
-  result.rows = kernel_rows(ctx, observe_kernels(ctx.client).containers);
+  Observed kernels = observe_kernels(ctx.client);
+  result.rows = kernel_rows(ctx, kernels.containers);
+  result.foreign = std::move(kernels.foreign);
   std::set<std::string> live;
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& row : result.rows) {
@@ -29,6 +31,7 @@ RegistryRefresh refresh_registry(Context& ctx) {
 
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(ctx.home.root, ec)) {
+    if (!remove_stale_files) break;
     if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
     if (live.count(entry.path().stem().string())) continue;
     auto written = std::filesystem::last_write_time(entry.path(), ec);
