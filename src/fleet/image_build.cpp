@@ -28,7 +28,8 @@ BuildReport::Image build_image(Context& ctx, const ImageBuild& b) {
     engine::ImageInspect existing = ctx.client.inspect_image(b.tag);
     previous = existing.id;
     auto label = existing.labels.find(labels::kContextHash);
-    if (!b.no_cache && label != existing.labels.end() && label->second == hash) return {b.tag, existing.id, false};
+    if (!b.no_cache && label != existing.labels.end() && label->second == hash)
+      return {b.tag, existing.id, false};
   } catch (const engine::NotFoundError&) {
   }
 

@@ -674,3 +674,23 @@ TEST_CASE("flow: a missing image other than the kernel image is refused, never b
   CHECK(f.changes().empty());
   CHECK(f.engine.images().empty());
 }
+
+TEST_CASE("flow: stop-all and cleanup act on one owner's kernels unless told --all", "[flow]") {
+  Flow f;
+  Fleet fleet(FleetOptions{}, f.engine);
+  KernelRow a = fleet.spawn({.name = "a1", .owner = "alice"});
+  KernelRow b = fleet.spawn({.name = "b1", .owner = "bob"});
+  KernelRow b2 = fleet.spawn({.name = "b2", .owner = "bob"});
+  CHECK(fleet.stop_all({}).empty());  // the caller (the OS user) owns none of them
+  auto alice = fleet.stop_all({.scope = {.owner = "alice"}});
+  REQUIRE(alice.size() == 1);
+  CHECK(alice[0].kernel_id == "a1");
+  CHECK(f.engine.container(b.container_id));
+  f.engine.exit_container(b.container_id, 137);
+  CHECK(fleet.cleanup({.owner = "carol"}).removed.empty());
+  CHECK(fleet.cleanup({.all_owners = true}).removed == std::vector<std::string>{"b1"});
+  CHECK(fleet.stop_all({.scope = {.all_owners = true}}).size() == 1);  // b2
+  CHECK(f.engine.containers().empty());
+  CHECK(fleet_error([&] { fleet.stop_all({.scope = {.owner = "x", .all_owners = true}}); }).kind() ==
+        ErrorKind::BadInput);
+}
