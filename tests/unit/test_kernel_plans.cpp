@@ -23,6 +23,16 @@ FleetHome source_home() {
           .kernel_context = "/nowhere"};
 }
 
+// A lua kernel with the shipped defaults' limits.
+Template lua_template(const std::string& config) {
+  return {.language = "lua",
+          .config = config,
+          .image = "llmspell:latest",
+          .memory = 512ll * 1024 * 1024,
+          .cpus = 0.5,
+          .pids_limit = 128};
+}
+
 ObservedContainer kernel(const std::string& id, const std::string& state, const std::string& project = "") {
   ObservedContainer c;
   c.id = "id-" + id;
@@ -44,12 +54,7 @@ TEST_CASE("a spawned kernel is created as the compose file's kernel of the same 
       create_body(project, compose_kernel, {.number = 1, .owner = "alice"}, "sha256:i");
 
   FleetHome home = source_home();
-  Template t{.language = "lua",
-             .config = "openai.toml",
-             .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024,
-             .cpus = 0.5,
-             .pids_limit = 128};
+  Template t = lua_template("openai.toml");
   compose::Service s = template_service(t, home, "127.0.0.1");
   auto templates = templates_project(home, {s});
   nlohmann::json spawned =
@@ -99,12 +104,7 @@ TEST_CASE("a template's identity: language, config content, image and limits; no
   std::ofstream(dir / "b" / "default.toml") << "provider = \"openai\"\n";
   FleetHome a{.root = dir / "home", .configs_dir = dir / "a", .kernel_context = dir};
   FleetHome b{.root = dir / "home", .configs_dir = dir / "b", .kernel_context = dir};
-  Template t{.language = "lua",
-             .config = "default.toml",
-             .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024,
-             .cpus = 0.5,
-             .pids_limit = 128};
+  Template t = lua_template("default.toml");
   const std::string id = template_identity(t, a);
   CHECK(template_name(t) == "lua-default");
   CHECK(template_identity(t, b) == id);  // the same config in another folder: the same template
@@ -130,12 +130,7 @@ TEST_CASE("a template's identity: language, config content, image and limits; no
 
 TEST_CASE("templates are checked with the valid choices named", "[templates]") {
   FleetHome home = source_home();
-  Template t{.language = "lua",
-             .config = "default.toml",
-             .image = "llmspell:latest",
-             .memory = 512ll * 1024 * 1024,
-             .cpus = 0.5,
-             .pids_limit = 128};
+  Template t = lua_template("default.toml");
   CHECK_NOTHROW(check_template(t, home));
   auto refused = [&](Template bad, const std::string& message) {
     INFO(message);
