@@ -9,7 +9,7 @@ DOCKERD_LOG=${DOCKERD_LOG:-/var/log/llmspell-dockerd.log}
 BUILD_PACKAGES=(g++ cmake make pkg-config git curl tar busybox-static
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2 libcli11-dev
   libzmq3-dev cppzmq-dev libssl-dev liblua5.4-dev duktape-dev libtomlplusplus-dev
-  python3-jupyter-client jupyter-console docker-compose)
+  python3-jupyter-client jupyter-console docker-compose libboost-dev python3-prometheus-client)
 ENGINE_PACKAGES=(docker.io iptables)
 
 say() { echo "host-setup: $*" >&2; }

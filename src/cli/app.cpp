@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/progress.hpp"
+#include "server/server.hpp"
 #include "util/suggest.hpp"
 
 namespace fleet::cli {
@@ -212,6 +213,24 @@ int run(int argc, char** argv) {
                    "extra KEY=VALUE label on a kernel it creates (repeatable)");
   find->add_flag("--json", find_json);
 
+  // --- the fleet over HTTP
+  server::ServerOptions serve_options;
+  std::string serve_token_file;
+  auto* serve = app.add_subcommand("serve",
+                                   "The fleet over HTTP: the REST API, server-sent events (loopback unless "
+                                   "given a token)");
+  serve->add_option("--host", serve_options.host,
+                    "address to listen on (default 127.0.0.1; another needs a token)");
+  serve->add_option("--port", serve_options.port, "TCP port (default 9550)")->check(CLI::Range(0, 65535));
+  auto* token_option = serve->add_option("--token", serve_options.token,
+                                         "require Authorization: Bearer TOKEN on every request");
+  serve
+      ->add_option("--token-file", serve_token_file,
+                   "the token, from a file (default: $LLMSPELL_FLEET_TOKEN)")
+      ->excludes(token_option);
+  serve->add_option("--allow-host", serve_options.allow_hosts,
+                    "a Host name to answer to besides localhost and IP addresses (repeatable)");
+
   bool metrics_json = false;
   auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");
   metrics->add_flag("--json", metrics_json);
@@ -253,6 +272,11 @@ int run(int argc, char** argv) {
     if (*cleanup) return cmd_cleanup(fleet, cleanup_scope, cleanup_json);
     if (*find) return cmd_find(fleet, find_options, find_json);
     if (*metrics) return cmd_metrics(fleet, metrics_json);
+    if (*serve) {
+      serve_options.fleet = g;
+      serve_options.fleet.progress = nullptr;
+      return cmd_serve(serve_options, serve_token_file);
+    }
     return kExitBadInput;
   } catch (...) {
     ExitStatus status = exit_status_for_current_exception();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fleet/fleet.hpp"
+#include "server/server.hpp"
 
 namespace fleet::cli {
 
@@ -37,5 +38,8 @@ int cmd_stop_all(Fleet& fleet, const StopAllOptions& options, bool json);
 int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json);
 int cmd_find(Fleet& fleet, const FindOptions& options, bool json);
 int cmd_metrics(Fleet& fleet, bool json);
+
+// the fleet over HTTP
+int cmd_serve(server::ServerOptions& options, const std::string& token_file);
 
 }  // namespace fleet::cli

@@ -1,10 +1,14 @@
 // Engine and kernel commands: version, ping, spawn, list, stop, stop-all, cleanup, find, metrics.
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
+#include "server/server.hpp"
 
 namespace fleet::cli {
 namespace {
@@ -165,6 +169,20 @@ int cmd_metrics(Fleet& fleet, bool json) {
                    human_bytes(r.total_memory_used) + " / " + human_bytes(r.total_memory_limit), ""});
   print_table(table);
   return kExitOk;
+}
+
+int cmd_serve(server::ServerOptions& o, const std::string& token_file) {
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    if (!in) throw UsageError("--token-file " + token_file + " cannot be read");
+    std::getline(in, o.token);
+    if (o.token.empty()) throw UsageError("--token-file " + token_file + " holds no token on its first line");
+  } else if (const char* env = std::getenv("LLMSPELL_FLEET_TOKEN"); o.token.empty() && env && *env) {
+    o.token = env;  // how a container gets it (the manager service)
+  }
+  while (!o.token.empty() && std::isspace(static_cast<unsigned char>(o.token.back()))) o.token.pop_back();
+  if (!o.token.empty() && o.token.size() < 16) throw UsageError("the token must be at least 16 characters");
+  return server::serve(o);
 }
 
 }  // namespace fleet::cli

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <fstream>
+#include <mutex>
 #include <set>
 
 #include "compose/loader.hpp"
@@ -48,27 +50,37 @@ std::map<std::string, std::string> parse_labels(const std::vector<std::string>& 
 
 }  // namespace
 
+// The door's state, made on first use. One door may serve several threads at once (a watcher and
+// requests): what is made lazily is made under `mu`.
 struct Fleet::Impl {
   FleetOptions options;
-  std::unique_ptr<engine::Client> own_client;
-  engine::Api* engine = nullptr;
+  std::recursive_mutex mu;
+  std::shared_ptr<engine::Api> own_client;
+  engine::Api* engine = nullptr;  // a test's fake, else own_client
   std::optional<Context> context;
   std::optional<compose::Project> project;
-
-  engine::Client& client() {
-    if (!own_client)
-      own_client = std::make_unique<engine::Client>(options.docker_host.empty()
-                                                        ? engine::Endpoint::from_environment()
-                                                        : engine::Endpoint::parse(options.docker_host));
-    return *own_client;
-  }
-
   bool settings_loaded = false;
 
+  // The engine connection the door talks through (shared through FleetOptions, or its own).
+  engine::Api& api() {
+    std::lock_guard lock(mu);
+    if (engine) return *engine;
+    own_client = options.engine ? options.engine : Fleet::connect(options.docker_host);
+    engine = own_client.get();
+    return *engine;
+  }
+
+  // The HTTP client itself, for what only it knows (its endpoint, the negotiated API version).
+  engine::Client& client() {
+    auto* c = dynamic_cast<engine::Client*>(&api());
+    if (!c) throw OperationFailed("this door talks to an engine that is not reached over HTTP");
+    return *c;
+  }
+
   Context& ctx() {
+    std::lock_guard lock(mu);
     if (!context) {
-      if (!engine) engine = &client();
-      Context fresh{.client = *engine, .progress = options.progress, .clock = options.clock};
+      Context fresh{.client = api(), .progress = options.progress, .clock = options.clock};
       fresh.home.prepare();
       context.emplace(std::move(fresh));
     }
@@ -78,6 +90,7 @@ struct Fleet::Impl {
   // The fleet's settings, read by the operations that make kernels (spawn, find) only: a typo in
   // fleet.toml must not stand between a user and stop, list or down.
   const FleetSettings& settings() {
+    std::lock_guard lock(mu);
     if (!settings_loaded) {
       ctx().settings = load_settings(ctx().home);
       settings_loaded = true;
@@ -88,6 +101,7 @@ struct Fleet::Impl {
   bool has_compose_file() const { return std::filesystem::exists(options.compose_file); }
 
   const compose::Project& compose_project() {
+    std::lock_guard lock(mu);
     if (project) return *project;
     if (!has_compose_file())
       throw InvalidInput("no compose file at " + options.compose_file + " (use -f FILE)");
@@ -150,6 +164,13 @@ Fleet::Fleet(FleetOptions options, engine::Api& engine) : Fleet(std::move(option
 }
 
 Fleet::~Fleet() = default;
+
+std::shared_ptr<engine::Api> Fleet::connect(const std::string& docker_host) {
+  return guard([&] {
+    return std::static_pointer_cast<engine::Api>(std::make_shared<engine::Client>(
+        docker_host.empty() ? engine::Endpoint::from_environment() : engine::Endpoint::parse(docker_host)));
+  });
+}
 
 VersionReport Fleet::version() {
   return guard([&] {
@@ -257,6 +278,11 @@ CleanReport Fleet::clean() {
   return guard([&] { return fleet::clean(impl_->ctx(), impl_->compose_project()); });
 }
 
+std::vector<ServiceRow> Fleet::services() {
+  return guard(
+      [&] { return fleet::services(impl_->ctx(), impl_->compose_project(), impl_->options.profiles); });
+}
+
 std::vector<HealthRow> Fleet::health(const std::vector<std::string>& names) {
   return guard([&] {
     Context& ctx = impl_->ctx();
@@ -331,6 +357,29 @@ KernelRow Fleet::spawn(const SpawnOptions& options) {
 
 std::vector<KernelRow> Fleet::list(const ListOptions& options) {
   return guard([&] { return fleet::list(impl_->ctx(), options); });
+}
+
+KernelRow Fleet::kernel(const std::string& name) {
+  return guard([&] {
+    auto found = resolve(impl_->ctx(), nullptr, {name}, Resolve::KernelsOnly);
+    return kernel_rows(impl_->ctx(), found).front();
+  });
+}
+
+nlohmann::json Fleet::connection(const std::string& kernel_id) {
+  return guard([&] { return kernel_connection(impl_->ctx(), kernel_id); });
+}
+
+nlohmann::json Fleet::registry() {
+  return guard([&] {
+    refresh_registry(impl_->ctx(), false);
+    std::ifstream in(impl_->ctx().home.registry_file());
+    return nlohmann::json::parse(in);
+  });
+}
+
+void Fleet::watch(const WatchOptions& options, const EventSink& sink) {
+  guard([&] { fleet::watch(impl_->ctx(), options, sink); });
 }
 
 std::vector<KernelRow> Fleet::stop(const StopOptions& options) {

@@ -20,6 +20,9 @@ class Clock;
 }
 
 struct FleetOptions {
+  // An engine connection shared by several doors (a server makes one per request): from
+  // Fleet::connect. Empty: the door connects on first use.
+  std::shared_ptr<engine::Api> engine;
   std::string docker_host;                                  // empty: DOCKER_HOST, else the default socket
   std::string compose_file = "compose/docker-compose.yml";  // -f
   std::string project_name;                                 // -p
@@ -37,6 +40,10 @@ class Fleet {
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
+  // A connection to the engine at `docker_host` (empty: DOCKER_HOST, else the default socket), to
+  // share through FleetOptions::engine. Thread-safe: calls may come from many threads at once.
+  static std::shared_ptr<engine::Api> connect(const std::string& docker_host);
+
   // --- the engine
   VersionReport version();
   PingReport ping();
@@ -49,6 +56,8 @@ class Fleet {
   DownReport down(const DownOptions& options);
   std::vector<PsRow> ps(bool all);
   CleanReport clean();
+  // The project's services: what the file asks for, what runs.
+  std::vector<ServiceRow> services();
 
   // --- any container of the fleet: kernels by id, name or host port; services and containers of
   // the compose project by name
@@ -61,11 +70,24 @@ class Fleet {
   // --- kernels
   KernelRow spawn(const SpawnOptions& options);
   std::vector<KernelRow> list(const ListOptions& options);
+  // One kernel, by id, container name or host port (NotFound otherwise).
+  KernelRow kernel(const std::string& name);
+  // What a client needs to connect to a kernel: its host connection file (the key included).
+  nlohmann::json connection(const std::string& kernel_id);
+  // registry.json, brought up to date first.
+  nlohmann::json registry();
   std::vector<KernelRow> stop(const StopOptions& options);
   std::vector<KernelRow> stop_all(const StopAllOptions& options);
   CleanupReport cleanup(const OwnerScope& scope = {});
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
+
+  // --- live state
+  // Follows the engine's events for the fleet's containers and hands each change to `sink`,
+  // keeping registry.json current as they come, until cancelled or the sink returns false. Throws
+  // (EngineUnavailable) when the engine goes away: the caller reconnects, passing the time of the
+  // last event it saw to catch up.
+  void watch(const WatchOptions& options, const EventSink& sink);
 
  private:
   struct Impl;

@@ -2,6 +2,7 @@
 // stop, stop-all, cleanup, find, metrics. A spawned kernel is a replica of its template
 // (templates.hpp); every change is a plan run by the executor.
 #include <algorithm>
+#include <fstream>
 #include <random>
 #include <regex>
 
@@ -207,8 +208,10 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
   }
   for (const auto& f : seen.foreign) ctx.warn("Container", "ignored: " + f);
   std::vector<KernelRow> rows = std::move(seen.rows);
-  if (!options.owner.empty())
-    std::erase_if(rows, [&](const KernelRow& k) { return k.owner != options.owner; });
+  std::erase_if(rows, [&](const KernelRow& k) {
+    return (!options.owner.empty() && k.owner != options.owner) ||
+           (!options.state.empty() && k.state != options.state);
+  });
   if (!options.verbose) return rows;
 
   // One stats sample, the kernel's own status and an inspect per running kernel, all at once: the
@@ -307,11 +310,22 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
       continue;
     // Found in another fleet home (a colleague's, with --shared): the caller gets a connection file
     // of its own, read from the kernel itself, so it can connect.
-    if (!std::filesystem::exists(ctx.home.connection_file(k.kernel_id)))
-      write_host_connection_file(ctx.client, ctx.client.inspect_container(k.id), ctx.home);
+    kernel_connection(ctx, k.kernel_id);
     return {kernel_rows(ctx, {k}).front(), false};
   }
   return {spawn(ctx, t, {.owner = owner, .labels = extras.labels}), true};
+}
+
+nlohmann::json kernel_connection(Context& ctx, const std::string& kernel_id) {
+  auto file = ctx.home.connection_file(kernel_id);
+  if (!std::filesystem::exists(file)) {
+    auto kernels = resolve(ctx, nullptr, {kernel_id}, Resolve::KernelsOnly);
+    write_host_connection_file(ctx.client, ctx.client.inspect_container(kernels.front().id), ctx.home);
+  }
+  std::ifstream in(file);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object()) throw OperationFailed(file.string() + " is not a connection file");
+  return j;
 }
 
 MetricsReport metrics(Context& ctx) {

@@ -57,6 +57,8 @@ DownReport down(Context& ctx, const compose::Project& project, const DownOptions
 BuildReport build(Context& ctx, const compose::Project& project, const compose::SelectionRequest& selection,
                   bool no_cache);
 std::vector<PsRow> ps(Context& ctx, const compose::Project& project, bool all);
+std::vector<ServiceRow> services(Context& ctx, const compose::Project& project,
+                                 const std::vector<std::string>& profiles);
 CleanReport clean(Context& ctx, const compose::Project& project);
 
 // --- images: one identity for llmspell:latest, whoever builds it (image_build.cpp)
@@ -114,6 +116,12 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scop
 CleanupReport cleanup(Context& ctx, const OwnerScope& scope);
 FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared);
 MetricsReport metrics(Context& ctx);
+// A kernel's host connection file in this fleet home (written from the kernel itself when the home
+// has none: a kernel another home spawned).
+nlohmann::json kernel_connection(Context& ctx, const std::string& kernel_id);
+
+// --- live state (watch.cpp)
+void watch(Context& ctx, const WatchOptions& options, const EventSink& sink);
 // A row per kernel from what was observed (no extra engine calls but an inspect of exited ones).
 std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedContainer>& kernels);
 

@@ -83,6 +83,30 @@ nlohmann::json FindReport::to_json() const {
   return j;
 }
 
+nlohmann::json ServiceRow::to_json() const {
+  return {{"name", name},       {"enabled", enabled},       {"kernel", kernel},   {"profiles", profiles},
+          {"desired", desired}, {"containers", containers}, {"running", running}, {"replicas", replicas}};
+}
+
+nlohmann::json FleetEvent::to_json() const {
+  nlohmann::json j = {{"type", type}, {"time_nano", time_nano}};
+  auto put_text = [&](const char* key, const std::string& value) {
+    if (!value.empty()) j[key] = value;
+  };
+  put_text("container", container);
+  put_text("container_id", container_id);
+  put_text("kernel_id", kernel_id);
+  put_text("origin", origin);
+  put_text("project", project);
+  put_text("service", service);
+  put_text("owner", owner);
+  put_text("health", health);
+  put_text("message", message);
+  if (type == "died") j["oom"] = oom;
+  put(j, "exit_code", exit_code);
+  return j;
+}
+
 nlohmann::json MetricsReport::to_json() const {
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& k : kernels)

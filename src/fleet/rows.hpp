@@ -182,6 +182,7 @@ struct KernelRow {
 struct ListOptions {
   bool verbose = false;  // CPU, memory, uptime, clients (one stats period, about a second)
   std::string owner;     // only this owner's kernels
+  std::string state;     // only kernels in this engine state (running, paused, exited...)
 };
 
 struct StopOptions {
@@ -218,6 +219,38 @@ struct FindReport {
   KernelRow kernel;
   bool created = false;
   nlohmann::json to_json() const;
+};
+
+// A compose service as it stands: what the file asks for and what runs.
+struct ServiceRow {
+  std::string name;
+  bool enabled = false;  // by the active profiles
+  bool kernel = false;   // x-fleet: {kernel: true}
+  std::vector<std::string> profiles;
+  int desired = 0;     // the file's replica count
+  int containers = 0;  // containers the engine has of it
+  int running = 0;
+  std::vector<std::string> replicas;  // container names
+  nlohmann::json to_json() const;
+};
+
+// A change to one of the fleet's containers, as the engine reported it.
+struct FleetEvent {
+  std::string type;  // created, started, paused, unpaused, died, health, removed; engine (up/down)
+  std::string container, container_id, kernel_id, origin, project, service, owner;
+  std::optional<int> exit_code;  // died
+  bool oom = false;              // died: the kernel's memory limit killed it
+  std::string health;            // health: healthy, unhealthy; engine: available, unavailable
+  std::string message;           // engine: why it is unavailable
+  std::int64_t time_nano = 0;
+  nlohmann::json to_json() const;
+};
+// Return false to stop watching.
+using EventSink = std::function<bool(const FleetEvent&)>;
+
+struct WatchOptions {
+  std::optional<std::int64_t> since_nano;  // replay what happened since (catching up after a gap)
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct KernelMetrics {

@@ -1,0 +1,34 @@
+// The REST API: each route turns a request into one call of the fleet's door and its result into
+// JSON. No decisions here: validation of values, defaults and every engine change are the door's.
+//
+//   GET    /health                          the service and its engine
+//   GET    /kernels[?owner=&state=]         every kernel (spawned and compose ones)
+//   POST   /kernels                         {language, config, memory?, cpus?, name?, owner?} -> 201
+//   GET    /kernels/{id}                    one kernel, by id, container name or host port
+//   DELETE /kernels/{id}[?force=true]       stop and remove it
+//   GET    /kernels/{id}/logs[?tail=&follow=]   its output (streamed with follow)
+//   POST   /find                            {language, config, shared?, owner?, memory?, cpus?}
+//   GET    /metrics[?format=prometheus]     JSON, or Prometheus text (also with Accept: text/plain)
+//   GET    /registry                        registry.json
+//   GET    /services                        the compose project's services
+//   POST   /services/{name}/scale           {replicas}
+//   GET    /events                          server-sent events: the fleet's containers changing
+#pragma once
+
+#include "fleet/fleet.hpp"
+#include "server/events_hub.hpp"
+#include "server/http.hpp"
+
+namespace fleet::server {
+
+struct RouteContext {
+  FleetOptions fleet;  // with the shared engine connection: a door per request is cheap
+  EventHub& events;
+  int max_json_depth = 32;
+};
+
+// Throws HttpError for what the HTTP layer refuses (unknown route 404, wrong method 405, bodies),
+// fleet::Error for what the door refuses.
+Outcome route(const Request& request, RouteContext& context);
+
+}  // namespace fleet::server

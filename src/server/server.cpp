@@ -1,0 +1,438 @@
+// The server's sockets: Boost.Beast over Asio (the same library serves WebSocket on this port
+// later). A thread per connection, blocking reads and writes: requests call the engine and wait on
+// it, and streams (events, followed logs) are long; connections are capped. A watcher thread
+// follows the engine's events and fans them out; a signal thread turns SIGTERM into a graceful stop.
+#include "server/server.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "server/events_hub.hpp"
+#include "server/http.hpp"
+#include "server/routes.hpp"
+#include "util/constant_time.hpp"
+
+namespace fleet::server {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+constexpr std::size_t kDrainLimit = 256u << 20;  // a too large body is read and dropped up to this
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+
+bool is_loopback(const std::string& host) {
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The host part of a Host header: "[::1]:9550" -> "::1", "localhost:9550" -> "localhost".
+std::string host_of(const std::string& header) {
+  if (!header.empty() && header[0] == '[') return lower(header.substr(1, header.find(']') - 1));
+  return lower(header.substr(0, header.find(':')));
+}
+
+std::string now_text() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+class Server;
+
+// One client connection, known to the server so a stop can reach it.
+struct Connection {
+  tcp::socket socket;
+  std::atomic<bool> in_request{false};
+  explicit Connection(tcp::socket s) : socket(std::move(s)) {}
+};
+
+class ChunkWriter final : public StreamWriter {
+ public:
+  ChunkWriter(tcp::socket& socket, const std::atomic<bool>& stopping)
+      : socket_(socket), stopping_(stopping) {}
+  bool write(std::string_view chunk) override {
+    if (failed_ || chunk.empty()) return !failed_;
+    beast::error_code ec;
+    net::write(socket_, http::make_chunk(net::buffer(chunk.data(), chunk.size())), ec);
+    failed_ = bool(ec);
+    return !failed_;
+  }
+  bool stopping() const override { return stopping_.load() || failed_; }
+  void finish() {
+    beast::error_code ec;
+    if (!failed_) net::write(socket_, http::make_chunk_last(), ec);
+  }
+
+ private:
+  tcp::socket& socket_;
+  const std::atomic<bool>& stopping_;
+  bool failed_ = false;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options) : o_(std::move(options)), acceptor_(io_) {
+    if (!o_.log) o_.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
+    o_.fleet.engine = Fleet::connect(o_.fleet.docker_host);
+    o_.fleet.progress = [](const ProgressEvent&) {};
+  }
+
+  int run() {
+    open_acceptor();
+    // Signals are taken by one thread: every other thread starts with them blocked.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    std::thread signal_thread([&] {
+      int received = 0;
+      sigwait(&signals, &received);
+      if (!stopping_) o_.log(now_text() + " " + (received == SIGTERM ? "SIGTERM" : "SIGINT") + ": stopping");
+      stop();
+    });
+    std::thread watcher([&] { watch_engine(); });
+    o_.log(now_text() + " serving on http://" + endpoint_text() +
+           (o_.token.empty() ? "" : " (token required)"));
+    accept_loop();
+    // Stopped: requests in flight finish, idle and streaming connections are ended. Whatever still
+    // runs after a minute has its socket shut too, and is waited for (each engine call has a deadline).
+    if (!wait_for_connections(std::chrono::seconds(60))) {
+      std::lock_guard lock(connections_mu_);
+      for (auto* c : connections_) ::shutdown(c->socket.native_handle(), SHUT_RDWR);
+    }
+    wait_for_connections(std::chrono::hours(24));
+    events_.close();
+    watcher.join();
+    signal_thread.join();
+    o_.log(now_text() + " stopped");
+    return 0;
+  }
+
+  // Called by the signal thread; safe more than once.
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // a blocked accept returns
+    std::lock_guard lock(connections_mu_);
+    for (auto* c : connections_)
+      if (!c->in_request) ::shutdown(c->socket.native_handle(), SHUT_RD);  // idle: its read returns
+    events_.close();
+  }
+
+ private:
+  std::string endpoint_text() const {
+    return (o_.host.find(':') != std::string::npos ? "[" + o_.host + "]" : o_.host) + ":" +
+           std::to_string(port_);
+  }
+
+  void open_acceptor() {
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(o_.host == "localhost" ? "127.0.0.1" : o_.host, ec);
+    if (ec) throw InvalidInput("--host " + o_.host + " is not an IP address");
+    tcp::endpoint endpoint(address, static_cast<unsigned short>(o_.port));
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint, ec);
+    if (ec)
+      throw Conflict("cannot listen on " + o_.host + ":" + std::to_string(o_.port) + ": " + ec.message());
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+  }
+
+  void accept_loop() {
+    while (!stopping_) {
+      boost::system::error_code ec;
+      tcp::socket socket(io_);
+      acceptor_.accept(socket, ec);
+      if (ec) {
+        if (stopping_) break;
+        continue;  // a client that went away while we accepted
+      }
+      auto connection = std::make_unique<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(connections_mu_);
+        if (connections_.size() >= o_.max_connections) {
+          reply_and_close(connection->socket, 503, "too many connections; try again");
+          continue;
+        }
+        connections_.insert(connection.get());
+      }
+      std::thread([this, c = std::move(connection)]() mutable { serve_connection(std::move(c)); }).detach();
+    }
+  }
+
+  void reply_and_close(tcp::socket& socket, int status, const std::string& message) {
+    Reply reply = error_reply(HttpError(status, "unavailable", message));
+    http::response<http::string_body> res{static_cast<http::status>(status), 11};
+    res.set(http::field::content_type, reply.content_type);
+    res.set(http::field::connection, "close");
+    res.body() = reply.body;
+    res.prepare_payload();
+    beast::error_code ec;
+    http::write(socket, res, ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+  }
+
+  template <typename Duration>
+  bool wait_for_connections(Duration limit) {
+    std::unique_lock lock(connections_mu_);
+    return connections_done_.wait_for(lock, limit, [&] { return connections_.empty(); });
+  }
+
+  void serve_connection(std::unique_ptr<Connection> c) {
+    struct timeval tv {
+      static_cast<time_t>(kIdleTimeout.count()), 0
+    };
+    ::setsockopt(c->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(c->socket.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    beast::flat_buffer buffer;
+    try {
+      while (!stopping_ && serve_one(*c, buffer)) {
+      }
+    } catch (const std::exception& e) {
+      o_.log(now_text() + " connection error: " + e.what());
+    }
+    beast::error_code ec;
+    c->socket.shutdown(tcp::socket::shutdown_send, ec);
+    c->socket.close(ec);
+    std::lock_guard lock(connections_mu_);
+    connections_.erase(c.get());
+    connections_done_.notify_all();
+  }
+
+  // Reads one request and answers it; false when the connection is to be closed.
+  bool serve_one(Connection& c, beast::flat_buffer& buffer) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(16 * 1024);
+    parser.body_limit(o_.max_body);
+    beast::error_code ec;
+    http::read_header(c.socket, buffer, parser, ec);
+    if (ec) return false;  // closed, timed out idle, or garbage: nothing to answer
+    c.in_request = true;
+    struct Idle {
+      Connection& c;
+      ~Idle() { c.in_request = false; }
+    } idle{c};
+    const auto started = std::chrono::steady_clock::now();
+    auto& header = parser.get();
+    const unsigned version = header.version();
+    const bool keep_alive = header.keep_alive();
+    std::string method(header.method_string()), target(header.target());
+
+    auto answer = [&](const Reply& reply, bool keep) {
+      http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+      res.set(http::field::content_type, reply.content_type);
+      res.set(http::field::server, "llmspell-fleet");
+      for (const auto& [name, value] : reply.headers) res.set(name, value);
+      res.body() = method == "HEAD" ? std::string() : reply.body;
+      res.keep_alive(keep);
+      res.prepare_payload();
+      beast::error_code wec;
+      http::write(c.socket, res, wec);
+      log_request(method, target, reply.status, started);
+      return keep && !wec;
+    };
+
+    // A body over the limit: answered 413 without reading it into memory; what the client is
+    // sending meanwhile is drained (up to a bound) so it can read the answer.
+    auto length = header.payload_size();
+    if (length && *length > o_.max_body) {
+      bool expects_continue = lower(std::string(header[http::field::expect])) == "100-continue";
+      answer(error_reply(HttpError(413, "payload_too_large",
+                                   "the body is " + std::to_string(*length) + " bytes; at most " +
+                                       std::to_string(o_.max_body) + " are accepted")),
+             false);
+      if (!expects_continue && *length <= kDrainLimit) drain(c.socket, buffer, *length);
+      return false;
+    }
+    if (lower(std::string(header[http::field::expect])) == "100-continue") {
+      http::response<http::empty_body> cont{http::status::continue_, version};
+      http::write(c.socket, cont, ec);
+    }
+    http::read(c.socket, buffer, parser, ec);
+    if (ec == http::error::body_limit)
+      return answer(
+          error_reply(HttpError(413, "payload_too_large",
+                                "the body is larger than " + std::to_string(o_.max_body) + " bytes")),
+          false);
+    if (ec)
+      return answer(error_reply(HttpError(400, "bad_request", "malformed request: " + ec.message())), false);
+
+    Request request;
+    request.method = method;
+    request.target = target;
+    for (const auto& field : header)
+      request.headers[lower(std::string(field.name_string()))] = std::string(field.value());
+    request.body = std::move(header.body());
+
+    Outcome outcome;
+    try {
+      admit(request);
+      parse_target(request);
+      RouteContext context{.fleet = o_.fleet, .events = events_, .max_json_depth = o_.max_json_depth};
+      outcome = route(request, context);
+    } catch (const HttpError& e) {
+      outcome = error_reply(e);
+    } catch (const Error& e) {
+      outcome = error_reply(HttpError(status_of(e.kind()), error_name(e.kind()), e.what()));
+    } catch (const std::exception& e) {
+      outcome = error_reply(HttpError(500, "internal", e.what()));
+    }
+    if (auto* reply = std::get_if<Reply>(&outcome)) return answer(*reply, keep_alive && !stopping_);
+
+    // A stream: chunked, until the producer ends, the client goes, or the server stops.
+    auto& streamed = std::get<Streamed>(outcome);
+    http::response<http::empty_body> res{static_cast<http::status>(streamed.status), version};
+    res.set(http::field::content_type, streamed.content_type);
+    res.set(http::field::cache_control, "no-cache");
+    res.set(http::field::server, "llmspell-fleet");
+    res.chunked(true);
+    res.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{res};
+    http::write_header(c.socket, serializer, ec);
+    if (ec) return false;
+    log_request(method, target, streamed.status, started);
+    ChunkWriter writer(c.socket, stopping_);
+    streamed.produce(writer);
+    writer.finish();
+    return false;
+  }
+
+  void drain(tcp::socket& socket, beast::flat_buffer& buffer, std::uint64_t length) {
+    std::uint64_t left = length > buffer.size() ? length - buffer.size() : 0;
+    buffer.consume(buffer.size());
+    char sink[65536];
+    beast::error_code ec;
+    while (left > 0 && !ec) left -= std::min<std::uint64_t>(left, socket.read_some(net::buffer(sink), ec));
+  }
+
+  // Who may ask: the token when one is set, and a Host this server answers to (DNS rebinding).
+  void admit(const Request& r) {
+    const std::string host = host_of(r.header("host"));
+    boost::system::error_code ec;
+    net::ip::make_address(host, ec);
+    bool host_ok = !ec /* an IP address cannot be rebound */ || host == "localhost" ||
+                   host == lower(o_.host) ||
+                   std::find(o_.allow_hosts.begin(), o_.allow_hosts.end(), host) != o_.allow_hosts.end();
+    if (!host_ok)
+      throw HttpError(403, "forbidden",
+                      "Host \"" + host + "\" is not one this server answers to (--allow-host)");
+    if (o_.token.empty()) return;
+    const std::string auth = r.header("authorization");
+    const std::string prefix = "Bearer ";
+    if (auth.size() <= prefix.size() || lower(auth.substr(0, prefix.size())) != lower(prefix) ||
+        !util::constant_time_equal(auth.substr(prefix.size()), o_.token))
+      throw HttpError(401, "unauthorized", "a valid token is required: Authorization: Bearer <token>");
+  }
+
+  void log_request(const std::string& method, const std::string& target, int status,
+                   std::chrono::steady_clock::time_point started) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, " %d %.1fms", status, ms);
+    o_.log(now_text() + " " + method + " " + target.substr(0, 200) + buf);
+  }
+
+  // Follows the engine's events for as long as the server runs; when the engine goes away, tells
+  // the event clients, reconnects with backoff and catches up from the last event seen.
+  void watch_engine() {
+    Fleet fleet(o_.fleet);
+    std::optional<std::int64_t> last;
+    auto backoff = std::chrono::milliseconds(500);
+    bool engine_up = true;
+    while (!stopping_) {
+      const auto started = std::chrono::steady_clock::now();
+      try {
+        fleet.watch({.since_nano = last, .cancel = &stopping_}, [&](const FleetEvent& e) {
+          if (!engine_up) {
+            engine_up = true;
+            events_.publish({.type = "engine", .health = "available"});
+          }
+          last = e.time_nano;
+          events_.publish(e);
+          return !stopping_.load();
+        });
+      } catch (const Error& e) {
+        if (engine_up) {
+          engine_up = false;
+          o_.log(now_text() + " engine: " + e.what() + "; reconnecting");
+          events_.publish({.type = "engine", .health = "unavailable", .message = e.what()});
+        }
+      }
+      if (stopping_) break;
+      // A stream that ended at once is an engine that is not back yet: wait longer each time.
+      if (std::chrono::steady_clock::now() - started > std::chrono::seconds(10))
+        backoff = std::chrono::milliseconds(500);
+      for (auto waited = std::chrono::milliseconds(0); waited < backoff && !stopping_;
+           waited += std::chrono::milliseconds(100))
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10'000));
+    }
+  }
+
+  ServerOptions o_;
+  net::io_context io_;
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  std::atomic<bool> stopping_{false};
+  EventHub events_;
+  std::mutex connections_mu_;
+  std::condition_variable connections_done_;
+  std::set<Connection*> connections_;
+};
+
+}  // namespace
+
+void check_options(const ServerOptions& o) {
+  if (o.port < 0 || o.port > 65535)
+    throw InvalidInput("--port " + std::to_string(o.port) + " is not a TCP port");
+  if (!is_loopback(o.host) && o.token.empty())
+    throw InvalidInput(
+        "refusing to serve on " + o.host +
+        " without a token: whoever reaches it could create containers, which is root on this host. "
+        "Give --token or --token-file, or serve on 127.0.0.1");
+}
+
+int serve(const ServerOptions& options) {
+  check_options(options);
+  try {
+    Server server(options);
+    return server.run();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw OperationFailed(std::string("serve: ") + e.what());
+  }
+}
+
+}  // namespace fleet::server
