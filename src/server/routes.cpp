@@ -32,6 +32,20 @@ std::string memory_field(const nlohmann::json& body) {
   return text_field(body, "memory");
 }
 
+// Extra labels: an object of strings (the door refuses the fleet's reserved prefix).
+std::vector<std::string> labels_field(const nlohmann::json& body) {
+  std::vector<std::string> out;
+  if (!body.contains("labels") || body["labels"].is_null()) return out;
+  if (!body["labels"].is_object())
+    throw HttpError(422, "unprocessable", "\"labels\" must be an object of strings");
+  for (auto it = body["labels"].begin(); it != body["labels"].end(); ++it) {
+    if (!it.value().is_string())
+      throw HttpError(422, "unprocessable", "label \"" + it.key() + "\" must have a string value");
+    out.push_back(it.key() + "=" + it.value().get<std::string>());
+  }
+  return out;
+}
+
 nlohmann::json rows_json(const std::vector<KernelRow>& rows) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : rows) out.push_back(r.to_json());
@@ -153,13 +167,15 @@ Outcome route(const Request& r, RouteContext& c) {
     return json_reply(200, report.to_json());
   }
   if (s[0] == "find") {
-    nlohmann::json body = json_body(r, depth, {"language", "config", "shared", "owner", "memory", "cpus"});
+    nlohmann::json body =
+        json_body(r, depth, {"language", "config", "shared", "owner", "memory", "cpus", "labels"});
     FindReport found = fleet.find({.language = text_field(body, "language"),
                                    .config = text_field(body, "config"),
                                    .memory = memory_field(body),
                                    .cpus = number_field(body, "cpus"),
                                    .shared = bool_field(body, "shared", false),
-                                   .owner = text_field(body, "owner")});
+                                   .owner = text_field(body, "owner"),
+                                   .labels = labels_field(body)});
     nlohmann::json out = kernel_with_connection(fleet, found.kernel);
     out["created"] = found.created;
     return json_reply(found.created ? 201 : 200, out);
@@ -173,13 +189,15 @@ Outcome route(const Request& r, RouteContext& c) {
     return json_reply(200, rows_json(fleet.list(o)));
   }
   if (s.size() == 1) {  // POST /kernels
-    nlohmann::json body = json_body(r, depth, {"language", "config", "memory", "cpus", "name", "owner"});
+    nlohmann::json body =
+        json_body(r, depth, {"language", "config", "memory", "cpus", "name", "owner", "labels"});
     KernelRow k = fleet.spawn({.config = text_field(body, "config"),
                                .language = text_field(body, "language"),
                                .memory = memory_field(body),
                                .cpus = number_field(body, "cpus"),
                                .name = text_field(body, "name"),
-                               .owner = text_field(body, "owner")});
+                               .owner = text_field(body, "owner"),
+                               .labels = labels_field(body)});
     return json_reply(201, kernel_with_connection(fleet, k));
   }
   if (s.size() == 3) return logs_stream(r, c, s[1]);

@@ -3,11 +3,11 @@
 //
 //   GET    /health                          the service and its engine
 //   GET    /kernels[?owner=&state=]         every kernel (spawned and compose ones)
-//   POST   /kernels                         {language, config, memory?, cpus?, name?, owner?} -> 201
+//   POST   /kernels                         {language, config, memory?, cpus?, name?, owner?, labels?} -> 201
 //   GET    /kernels/{id}                    one kernel, by id, container name or host port
 //   DELETE /kernels/{id}[?force=true]       stop and remove it
 //   GET    /kernels/{id}/logs[?tail=&follow=]   its output (streamed with follow)
-//   POST   /find                            {language, config, shared?, owner?, memory?, cpus?}
+//   POST   /find                            {language, config, shared?, owner?, memory?, cpus?, labels?}
 //   GET    /metrics[?format=prometheus]     JSON, or Prometheus text (also with Accept: text/plain)
 //   GET    /registry                        registry.json
 //   GET    /services                        the compose project's services

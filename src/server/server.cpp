@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -234,7 +235,10 @@ class Server {
   bool serve_one(Connection& c, beast::flat_buffer& buffer) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(16 * 1024);
-    parser.body_limit(o_.max_body);
+    // No body limit while the header is read (Beast would refuse a large Content-Length there,
+    // before a 413 could be sent); it is set once the header has been looked at. (Not boost::none:
+    // Beast 1.74 compares a length with it as with a limit of zero.)
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     beast::error_code ec;
     http::read_header(c.socket, buffer, parser, ec);
     if (ec) return false;  // closed, timed out idle, or garbage: nothing to answer
@@ -265,7 +269,7 @@ class Server {
 
     // A body over the limit: answered 413 without reading it into memory; what the client is
     // sending meanwhile is drained (up to a bound) so it can read the answer.
-    auto length = header.payload_size();
+    auto length = parser.content_length();
     if (length && *length > o_.max_body) {
       bool expects_continue = lower(std::string(header[http::field::expect])) == "100-continue";
       answer(error_reply(HttpError(413, "payload_too_large",
@@ -275,6 +279,7 @@ class Server {
       if (!expects_continue && *length <= kDrainLimit) drain(c.socket, buffer, *length);
       return false;
     }
+    parser.body_limit(o_.max_body);  // a chunked body has no length to check up front
     if (lower(std::string(header[http::field::expect])) == "100-continue") {
       http::response<http::empty_body> cont{http::status::continue_, version};
       http::write(c.socket, cont, ec);

@@ -1,0 +1,433 @@
+"""`llmspell-fleet serve` against the real engine, through real HTTP clients (http.client, a raw
+socket for server-sent events, Debian's jupyter_client for kernels, prometheus_client's parser).
+
+Every kernel these tests ask for carries this run's test labels and an owner of this run, and is
+removed at the end, also when a test fails; a run that dies is reaped by the next run's set-up.
+"""
+import concurrent.futures
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
+from test_kernel_container import ENGINE, SESSION, TEST_LABELS  # noqa: E402
+
+from jupyter_client import BlockingKernelClient  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+CLI = os.environ["FLEET_CLI"]
+SOURCE = os.path.join(os.path.dirname(__file__), "..", "..")
+OWNER = f"serve{os.getpid()}"
+TOKEN = "t0ken-" + "x" * 26
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A `serve` process of its own: its port, its fleet home."""
+
+    def __init__(self, *args, port=None, home=None, env=None):
+        self.port = port or free_port()
+        self.home = home or tempfile.mkdtemp(prefix="fleet-serve-test-")
+        self.env = dict(os.environ, LLMSPELL_FLEET_HOME=self.home, **(env or {}))
+        self.args = args
+        self.log = open(os.path.join(self.home, "serve.log"), "ab")
+        self.process = subprocess.Popen([CLI, "serve", "--port", str(self.port), *args], env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"serve exited with {self.process.returncode}: {self.log_text()}")
+            try:
+                self.request("GET", "/health", headers=self.auth())
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("serve did not answer within 20 s")
+
+    def auth(self):
+        return {"Authorization": f"Bearer {TOKEN}"} if "--token" in self.args else {}
+
+    def log_text(self):
+        with open(os.path.join(self.home, "serve.log"), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def request(self, method, path, body=None, headers=None, content_type="application/json", timeout=180):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers if headers is not None else self.auth())
+        data = body
+        if body is not None and not isinstance(body, (bytes, str)):
+            data = json.dumps(body)
+        if data is not None and content_type:
+            h.setdefault("Content-Type", content_type)
+        conn.request(method, path, body=data, headers=h)
+        response = conn.getresponse()
+        raw = response.read()
+        conn.close()
+        return response.status, dict(response.getheaders()), raw
+
+    def json(self, method, path, body=None, **kw):
+        status, headers, raw = self.request(method, path, body, **kw)
+        return status, json.loads(raw) if raw else None
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        return self.process.returncode
+
+
+def spawn_body(owner, **extra):
+    return dict({"owner": owner, "labels": TEST_LABELS}, **extra)
+
+
+def engine_kernels(owner):
+    """Kernel containers of this owner, as the engine has them: id -> state."""
+    filters = json.dumps({"label": [f"dev.llmspell.fleet.owner={owner}", "dev.llmspell.fleet.kernel=true"]})
+    from urllib.parse import quote
+    out = {}
+    for c in ENGINE.call("GET", "/containers/json?all=1&filters=" + quote(filters)):
+        out[c["Labels"]["dev.llmspell.fleet.kernel-id"]] = c["State"]
+    return out
+
+
+def remove_run_containers():
+    for c in ENGINE.containers_of_this_run():
+        ENGINE.call("DELETE", f"/containers/{c['Id']}?force=1", ok=(204, 404))
+
+
+def tearDownModule():
+    remove_run_containers()
+
+
+class ServeTest(unittest.TestCase):
+    server = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("-f", "/nonexistent/docker-compose.yml")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.server.stop()
+        shutil.rmtree(cls.server.home, ignore_errors=True)
+        assert code == 0, f"serve exited {code}"
+
+    def test_health_and_a_registry_without_keys(self):
+        status, body = self.server.json("GET", "/health")
+        self.assertEqual(status, 200)
+        self.assertEqual(body["status"], "ok")
+        status, registry = self.server.json("GET", "/registry")
+        self.assertEqual(status, 200)
+        self.assertIn("kernels", registry)
+        self.assertNotIn('"key"', json.dumps(registry))
+
+    def test_thirty_concurrent_spawns(self):
+        owner = OWNER + "-30"
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            answers = list(pool.map(lambda _: self.server.json("POST", "/kernels", spawn_body(owner)), range(30)))
+        statuses = [s for s, _ in answers]
+        self.assertEqual(statuses, [201] * 30, [b for s, b in answers if s != 201][:3])
+        kernels = [b["kernel"] for _, b in answers]
+        ids = {k["kernel_id"] for k in kernels}
+        self.assertEqual(len(ids), 30)
+        ports = [set(k["ports"].values()) for k in kernels]
+        for k, block in zip(kernels, ports):
+            self.assertEqual(len(block), 5)
+            self.assertEqual(sorted(block), list(range(k["shell_port"], k["shell_port"] + 5)))
+        self.assertEqual(len(set().union(*ports)), 150)  # 30 blocks, none shared
+        for _, b in answers:  # what a client needs to connect, key included
+            self.assertEqual(len(b["connection"]["key"]), 64)
+            self.assertEqual(b["connection"]["shell_port"], b["kernel"]["shell_port"])
+        status, registry = self.server.json("GET", "/registry")
+        self.assertEqual({k["kernel_id"] for k in registry["kernels"] if k["owner"] == owner}, ids)
+        status, listed = self.server.json("GET", f"/kernels?owner={owner}")
+        self.assertEqual({k["kernel_id"] for k in listed}, ids)
+        self.assertEqual(set(engine_kernels(owner)), ids)
+        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+            deleted = list(pool.map(lambda i: self.server.json("DELETE", f"/kernels/{i}?force=true")[0], ids))
+        self.assertEqual(deleted, [200] * 30)
+        self.assertEqual(engine_kernels(owner), {})
+
+    def test_hostile_and_malformed_requests_change_nothing(self):
+        owner = OWNER + "-bad"
+        deep = {"language": json.loads("[" * 100 + "]" * 100)}
+        cases = [
+            ("POST", "/kernels", "{", "application/json", 400),
+            ("POST", "/kernels", json.dumps(deep), "application/json", 400),
+            ("POST", "/kernels", "[1]", "application/json", 422),
+            ("POST", "/kernels", {"language": 5}, "application/json", 422),
+            ("POST", "/kernels", {"cpus": "two"}, "application/json", 422),
+            ("POST", "/kernels", {"memory": True}, "application/json", 422),
+            ("POST", "/kernels", {"labels": []}, "application/json", 422),
+            ("POST", "/kernels", {"labels": {"a": 1}}, "application/json", 422),
+            ("POST", "/kernels", {"privileged": True}, "application/json", 422),
+            ("POST", "/kernels", {"language": "cobol"}, "application/json", 422),
+            ("POST", "/kernels", {"config": "nosuch.toml"}, "application/json", 422),
+            ("POST", "/kernels", {"config": "../../etc/passwd"}, "application/json", 422),
+            ("POST", "/kernels", {"memory": "lots"}, "application/json", 422),
+            ("POST", "/kernels", {"memory": "1m"}, "application/json", 422),
+            ("POST", "/kernels", {"memory": "100000g"}, "application/json", 422),
+            ("POST", "/kernels", {"cpus": -1}, "application/json", 422),
+            ("POST", "/kernels", {"cpus": 1e308}, "application/json", 422),
+            ("POST", "/kernels", {"name": "../x"}, "application/json", 422),
+            ("POST", "/kernels", {"name": "9999"}, "application/json", 422),
+            ("POST", "/kernels", {"owner": "a b"}, "application/json", 422),
+            ("POST", "/kernels", {"labels": {"dev.llmspell.fleet.managed": "x"}}, "application/json", 422),
+            ("POST", "/kernels", {"image": "busybox"}, "application/json", 422),
+            ("POST", "/find", {"shared": "yes"}, "application/json", 422),
+            ("POST", "/find", {"language": "lua", "config": "../x"}, "application/json", 422),
+            ("POST", "/kernels", {"language": "lua"}, "text/plain", 415),
+            ("POST", "/kernels", {"language": "lua"}, None, 415),
+            ("POST", "/kernels", b"{" + b" " * (64 << 20) + b"}", "application/json", 413),
+            ("PUT", "/kernels", None, None, 405),
+            ("DELETE", "/health", None, None, 405),
+            ("POST", "/metrics", None, None, 405),
+            ("GET", "/nope", None, None, 404),
+            ("GET", "/kernels/nosuch", None, None, 404),
+            ("DELETE", "/kernels/nosuch", None, None, 404),
+            ("GET", "/kernels/nosuch/logs", None, None, 404),
+            ("GET", "/kernels/%zz", None, None, 400),
+            ("DELETE", "/kernels/nosuch?force=maybe", None, None, 400),
+            ("GET", "/metrics?format=xml", None, None, 400),
+            ("POST", "/services/web/scale", {"replicas": -1}, "application/json", 422),
+            ("POST", "/services/web/scale", {"replicas": 2}, "application/json", 422),  # no compose file
+        ]
+        self.assertGreaterEqual(len(cases), 30)
+        for method, path, body, content_type, expected in cases:
+            with self.subTest(method=method, path=path, body=str(body)[:60], content_type=content_type):
+                if isinstance(body, dict) and path == "/kernels" and "owner" not in body:
+                    body = dict(body, owner=owner, labels=body.get("labels", TEST_LABELS))
+                status, headers, raw = self.server.request(method, path, body, content_type=content_type)
+                self.assertEqual(status, expected, raw[:300])
+                answer = json.loads(raw)
+                self.assertEqual(set(answer), {"error", "message"})
+                if status == 405:
+                    self.assertIn("Allow", headers)
+        status, _, raw = self.server.request("GET", "/kernels", headers={"Host": "evil.example:9550"})
+        self.assertEqual(status, 403, raw)
+        self.assertEqual(engine_kernels(owner), {})
+        self.assertEqual(self.server.json("GET", "/health")[0], 200)  # still answering
+
+    def test_logs_and_one_kernel(self):
+        status, b = self.server.json("POST", "/kernels", spawn_body(OWNER + "-logs", name=f"logs-{os.getpid()}"))
+        self.assertEqual(status, 201, b)
+        kid = b["kernel"]["kernel_id"]
+        try:
+            status, one = self.server.json("GET", f"/kernels/{kid}")
+            self.assertEqual((status, one["kernel_id"]), (200, kid))
+            status, by_port = self.server.json("GET", f"/kernels/{b['kernel']['shell_port']}")
+            self.assertEqual(by_port["kernel_id"], kid)
+            status, _, text = self.server.request("GET", f"/kernels/{kid}/logs?tail=5")
+            self.assertEqual(status, 200)
+            self.assertIn(f"kernel {kid} (lua) ready", text.decode())
+            # follow: the stream stays open; the first line comes, then the client leaves
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+            conn.request("GET", f"/kernels/{kid}/logs?follow=true&tail=1")
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            self.assertIn(b"ready", response.fp.readline() + response.fp.readline())
+            conn.close()
+        finally:
+            self.assertEqual(self.server.json("DELETE", f"/kernels/{kid}")[0], 200)
+
+    def test_metrics_in_json_and_prometheus_text(self):
+        status, body = self.server.json("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertIn("kernels_by_state", body)
+        for path, headers in (("/metrics?format=prometheus", {}), ("/metrics", {"Accept": "text/plain"})):
+            status, h, raw = self.server.request("GET", path, headers=headers)
+            self.assertEqual(status, 200)
+            self.assertTrue(h["Content-Type"].startswith("text/plain; version=0.0.4"))
+            families = {f.name: f for f in text_string_to_metric_families(raw.decode())}
+            for name in ("llmspell_fleet_kernels", "llmspell_kernel_cpu_ratio", "llmspell_kernel_memory_usage_bytes",
+                         "llmspell_kernel_memory_limit_bytes", "llmspell_fleet_memory_usage_bytes",
+                         "llmspell_fleet_sample_duration_seconds"):
+                self.assertIn(name, families)
+                self.assertEqual(families[name].type, "gauge")
+
+    def test_an_oom_kill_reaches_event_clients_within_two_seconds(self):
+        events, ready = [], threading.Event()
+
+        def listen():
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
+            s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            buffer = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                buffer += chunk
+                ready.set()
+                for line in buffer.split(b"\n"):
+                    if line.startswith(b"data: "):
+                        e = json.loads(line[6:])
+                        if e not in [x for x, _ in events]:
+                            events.append((e, time.time()))
+                buffer = buffer[buffer.rfind(b"\n") + 1:]
+                if any(e["type"] == "died" and e.get("oom") for e, _ in events):
+                    s.close()
+                    return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        self.assertTrue(ready.wait(10))
+        status, b = self.server.json("POST", "/kernels", spawn_body(OWNER + "-oom", memory="16m"))
+        self.assertEqual(status, 201, b)
+        kid = b["kernel"]["kernel_id"]
+        path = os.path.join(self.server.home, f"{kid}-client.json")
+        with open(path, "w") as f:
+            json.dump(b["connection"], f)
+        client = BlockingKernelClient()
+        client.load_connection_file(path)
+        client.start_channels()
+        client.wait_for_ready(timeout=30)
+        client.execute('local t = {} for i = 1, 1e7 do t[i] = string.rep("x", 64) .. i end')
+        listener.join(30)
+        client.stop_channels()
+        died = [(e, t) for e, t in events if e.get("kernel_id") == kid and e["type"] == "died"]
+        self.assertTrue(died, [e for e, _ in events if e.get("kernel_id") == kid])
+        event, received = died[0]
+        self.assertTrue(event["oom"])
+        self.assertEqual(event["exit_code"], 137)
+        self.assertLess(received - event["time_nano"] / 1e9, 2.0)  # the engine's die -> the client
+        types = [e["type"] for e, _ in events if e.get("kernel_id") == kid]
+        self.assertEqual(types[:2], ["created", "started"])
+        deadline = time.time() + 10  # the engine's listing catches up with its own event a moment later
+        while time.time() < deadline:
+            status, gone = self.server.json("GET", f"/kernels/{kid}")
+            if gone["state"] != "running":
+                break
+            time.sleep(0.1)
+        self.assertEqual((gone["state"], gone["state_reason"]), ("exited", "OOM killed"))
+        self.server.json("DELETE", f"/kernels/{kid}")
+
+
+class SafetyTest(unittest.TestCase):
+    def test_a_token_is_required_on_every_request_when_given(self):
+        server = Server("--token", TOKEN, "-f", "/nonexistent.yml")
+        try:
+            for headers in ({}, {"Authorization": "Bearer wrong-" + "x" * 26}, {"Authorization": TOKEN}):
+                status, h, raw = server.request("GET", "/kernels", headers=headers)
+                self.assertEqual(status, 401, headers)
+                self.assertIn("Bearer", h["WWW-Authenticate"])
+            self.assertEqual(server.request("GET", "/kernels", headers={"Authorization": "bearer " + TOKEN})[0], 200)
+            self.assertEqual(server.request("GET", "/kernels")[0], 200)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+    def test_no_other_address_without_a_token(self):
+        done = subprocess.run([CLI, "serve", "--host", "0.0.0.0", "--port", str(free_port())],
+                              capture_output=True, text=True, timeout=30)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("without a token", done.stderr)
+        short = subprocess.run([CLI, "serve", "--token", "short"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(short.returncode, 2)
+
+    def test_sigterm_lets_a_request_in_flight_finish(self):
+        server = Server("-f", "/nonexistent.yml")
+        result = {}
+
+        def spawn():
+            result["answer"] = server.json("POST", "/kernels", spawn_body(OWNER + "-term"))
+
+        t = threading.Thread(target=spawn)
+        t.start()
+        time.sleep(0.2)
+        code = server.stop(signal.SIGTERM)
+        t.join()
+        self.assertEqual(code, 0)
+        self.assertEqual(result["answer"][0], 201, result)
+        self.assertEqual(set(engine_kernels(OWNER + "-term")), {result["answer"][1]["kernel"]["kernel_id"]})
+
+
+class CrashTest(unittest.TestCase):
+    def test_kill_9_while_spawning_then_restart(self):
+        owner = OWNER + "-crash"
+        home = tempfile.mkdtemp(prefix="fleet-serve-crash-")
+        server = Server("-f", "/nonexistent.yml", home=home)
+        answers = []
+
+        def spawn():
+            try:
+                answers.append(server.json("POST", "/kernels", spawn_body(owner))[0])
+            except OSError:
+                answers.append("cut")
+
+        threads = [threading.Thread(target=spawn) for _ in range(6)]
+        for t in threads:
+            t.start()
+        deadline = time.time() + 60
+        while not engine_kernels(owner) and time.time() < deadline:
+            time.sleep(0.05)
+        server.stop(signal.SIGKILL)
+        for t in threads:
+            t.join()
+        self.assertIn("cut", answers)  # the kill did land in the middle
+        again = Server("-f", "/nonexistent.yml", home=home, port=server.port)
+        try:
+            engine = engine_kernels(owner)
+            status, listed = again.json("GET", f"/kernels?owner={owner}")
+            ids = [k["kernel_id"] for k in listed]
+            self.assertEqual(len(ids), len(set(ids)))  # no duplicates
+            self.assertEqual(set(ids), set(engine))  # no orphan, no ghost
+            self.assertEqual({k["kernel_id"]: k["state"] for k in listed}, engine)
+            status, registry = again.json("GET", "/registry")
+            self.assertEqual({k["kernel_id"] for k in registry["kernels"] if k["owner"] == owner}, set(engine))
+            for kid in ids:
+                self.assertEqual(again.json("DELETE", f"/kernels/{kid}?force=true")[0], 200)
+            self.assertEqual(engine_kernels(owner), {})
+        finally:
+            again.stop()
+            shutil.rmtree(home, ignore_errors=True)
+
+
+class ServicesTest(unittest.TestCase):
+    def test_services_listed_and_scaled(self):
+        project = f"serve{os.getpid()}"
+        env = {"FLEET_TEST_SESSION": SESSION, "FLEET_TEST_PID": str(os.getpid()),
+               "FLEET_TEST_EXPIRES": str(int(time.time()) + 3600)}
+        compose_file = os.path.join(SOURCE, "tests", "compose", "good", "fleet-test.yml")
+        server = Server("-f", compose_file, "-p", project, env=env)
+        try:
+            status, services = server.json("GET", "/services")
+            self.assertEqual(status, 200)
+            by_name = {s["name"]: s for s in services}
+            self.assertIn("web", by_name)
+            self.assertEqual(by_name["web"]["containers"], 0)
+            status, report = server.json("POST", "/services/web/scale", {"replicas": 2})
+            self.assertEqual(status, 200, report)
+            self.assertEqual(report["services"], ["web"])
+            status, services = server.json("GET", "/services")
+            web = {s["name"]: s for s in services}["web"]
+            self.assertEqual((web["containers"], web["running"]), (2, 2))
+            self.assertEqual(server.json("POST", "/services/nosuch/scale", {"replicas": 1})[0], 422)
+        finally:
+            server.stop()
+            subprocess.run([CLI, "-f", compose_file, "-p", project, "down", "-t", "1"], env=dict(os.environ, **env),
+                           capture_output=True, timeout=120)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
