@@ -50,6 +50,7 @@ bench: setup build
 	@$(BUILD_DIR)/bin/fleet-bench
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/kernel_bench.py
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/compose_bench.py
+	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/serve_bench.py
 
 format: configure
 	@cmake --build $(BUILD_DIR) --target format

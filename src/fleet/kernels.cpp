@@ -199,7 +199,7 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
   // what it saw (a kernel killed from outside shows as exited there too).
   RegistryRefresh seen;
   try {
-    seen = refresh_registry(ctx, false);
+    seen = refresh_registry(ctx, false, false);
   } catch (const std::exception& e) {
     ctx.warn("Registry", std::string("not rewritten: ") + e.what());
     Observed kernels = observe_kernels(ctx.client);

@@ -134,7 +134,9 @@ struct RegistryRefresh {
   int dropped_entries = 0;  // entries of the previous registry.json whose kernel is gone
 };
 // `remove_stale_files` false: registry.json only (a listing leaves the files to cleanup and changes).
-RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files = true);
+// `wait` false: when another process is rewriting it right now, only observe (a listing need not
+// queue behind a rewrite that is under way anyway).
+RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files = true, bool wait = true);
 // The same after a change, also after one that failed halfway: a registry that cannot be rewritten
 // is a warning, never the change's failure.
 void refresh_registry_after_change(Context& ctx);

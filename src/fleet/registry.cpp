@@ -12,14 +12,16 @@
 
 namespace fleet {
 
-RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files) {
+RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files, bool wait) {
   RegistryRefresh result;
   ctx.home.prepare();
-  util::FileLock lock(ctx.home.lock_file("registry"));
+  auto lock = wait ? std::make_unique<util::FileLock>(ctx.home.lock_file("registry"))
+                   : util::FileLock::try_acquire(ctx.home.lock_file("registry"));
   const auto snapshot = std::filesystem::file_time_type::clock::now();
   Observed kernels = observe_kernels(ctx.client);
   result.rows = kernel_rows(ctx, kernels.containers);
   result.foreign = std::move(kernels.foreign);
+  if (!lock) return result;
   std::set<std::string> live;
   nlohmann::json entries = nlohmann::json::array();
   for (const auto& row : result.rows) {
@@ -47,8 +49,9 @@ RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files) {
     for (const auto& k : previous["kernels"])
       if (k.is_object() && !live.count(k.value("kernel_id", ""))) ++result.dropped_entries;
 
-  util::write_file_atomically(ctx.home.registry_file(), nlohmann::json({{"kernels", entries}}).dump(2) + "\n",
-                              0644);
+  nlohmann::json registry = {{"kernels", entries}};
+  if (registry != previous)  // unchanged: no write (and no fsync) at all
+    util::write_file_atomically(ctx.home.registry_file(), registry.dump(2) + "\n", 0644);
   return result;
 }
 

@@ -44,6 +44,14 @@ FileLock::FileLock(const std::filesystem::path& path, unsigned mode, std::chrono
   }
 }
 
+std::unique_ptr<FileLock> FileLock::try_acquire(const std::filesystem::path& path, unsigned mode) {
+  try {
+    return std::make_unique<FileLock>(path, mode, std::chrono::milliseconds(0));
+  } catch (const std::runtime_error&) {
+    return nullptr;
+  }
+}
+
 FileLock::~FileLock() {
   release();
 }

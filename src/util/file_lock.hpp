@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 namespace fleet::util {
 
@@ -19,6 +20,8 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
   // Gives the lock up before the object goes away.
   void release();
+  // The lock if nobody holds it right now, else nothing (no waiting).
+  static std::unique_ptr<FileLock> try_acquire(const std::filesystem::path& path, unsigned mode = 0600);
 
  private:
   int fd_ = -1;
