@@ -50,7 +50,9 @@ RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files, bool wai
       if (k.is_object() && !live.count(k.value("kernel_id", ""))) ++result.dropped_entries;
 
   nlohmann::json registry = {{"kernels", entries}};
-  if (registry != previous)  // unchanged: no write (and no fsync) at all
+  // Unchanged: no write (and no fsync) at all. (A previous that did not parse is "discarded", which
+  // compares unequal to nothing: checked by its type.)
+  if (!previous.is_object() || registry != previous)
     util::write_file_atomically(ctx.home.registry_file(), registry.dump(2) + "\n", 0644);
   return result;
 }

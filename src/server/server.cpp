@@ -372,7 +372,11 @@ class Server {
   // the event clients, reconnects with backoff and catches up from the last event seen.
   void watch_engine() {
     Fleet fleet(o_.fleet);
-    std::optional<std::int64_t> last;
+    // Caught up to: the last event seen, or when the server began to watch (what happened before
+    // it started is not news; what happens while the engine is away is replayed from here).
+    std::optional<std::int64_t> last = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count();
     auto backoff = std::chrono::milliseconds(500);
     bool engine_up = true;
     while (!stopping_) {

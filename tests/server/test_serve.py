@@ -403,6 +403,129 @@ class CrashTest(unittest.TestCase):
             shutil.rmtree(home, ignore_errors=True)
 
 
+class EngineProxy:
+    """A unix socket that forwards to the real engine, and can go away and come back: the engine
+    going away, as the server sees it, without touching the engine other tests use."""
+
+    def __init__(self, path):
+        self.path = path
+        self.listener = None
+        self.connections = []
+        self.lock = threading.Lock()
+
+    def start(self):
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(self.path)
+        self.listener.listen(64)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(ENGINE.unix)
+            with self.lock:
+                self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self.listener.close()
+        os.unlink(self.path)
+        with self.lock:
+            for c in self.connections:
+                try:
+                    c.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            self.connections = []
+
+
+class EngineOutageTest(unittest.TestCase):
+    @unittest.skipUnless(ENGINE.unix, "needs the engine on a unix socket")
+    def test_the_engine_goes_away_and_comes_back(self):
+        proxy = EngineProxy(tempfile.mktemp(prefix="fleet-engine-proxy-", suffix=".sock"))
+        proxy.start()
+        server = Server("-f", "/nonexistent.yml", env={"DOCKER_HOST": "unix://" + proxy.path})
+        events = []
+
+        def listen():
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=120)
+            s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while True:
+                try:
+                    chunk = s.recv(65536)
+                except OSError:
+                    return
+                if not chunk:
+                    return
+                data += chunk
+                lines = data.split(b"\n")
+                data = lines.pop()
+                for line in lines:
+                    if line.startswith(b"data: "):
+                        events.append(json.loads(line[6:]))
+
+        threading.Thread(target=listen, daemon=True).start()
+        owner = OWNER + "-outage"
+        try:
+            time.sleep(1)
+            proxy.stop()
+            status, body = server.json("GET", "/kernels")
+            self.assertEqual(status, 503, body)
+            self.assertEqual(body["error"], "engine_unavailable")
+            deadline = time.time() + 10
+            while not any(e["type"] == "engine" and e["health"] == "unavailable" for e in events):
+                self.assertLess(time.time(), deadline, events)
+                time.sleep(0.1)
+            # While the server cannot see it, a kernel comes (through the real engine).
+            made = subprocess.run([CLI, "spawn", "--owner", owner, "--json"] +
+                                  sum((["--label", f"{k}={v}"] for k, v in TEST_LABELS.items()), []),
+                                  capture_output=True, text=True, timeout=120,
+                                  env=dict(os.environ, LLMSPELL_FLEET_HOME=server.home))
+            self.assertEqual(made.returncode, 0, made.stderr)
+            kid = json.loads(made.stdout)["kernel_id"]
+            proxy.start()
+            deadline = time.time() + 30  # backoff grows to 10 s at the most
+            while not any(e.get("kernel_id") == kid and e["type"] == "started" for e in events):
+                self.assertLess(time.time(), deadline, [(e["type"], e.get("kernel_id"), e.get("time_nano")) for e in events] + [kid, time.time()])
+                time.sleep(0.2)
+            self.assertTrue(any(e["type"] == "engine" and e["health"] == "available" for e in events))
+            status, listed = server.json("GET", f"/kernels?owner={owner}")
+            self.assertEqual((status, [k["kernel_id"] for k in listed]), (200, [kid]))
+            with open(os.path.join(server.home, "registry", "registry.json")) as f:
+                self.assertIn(kid, [k["kernel_id"] for k in json.load(f)["kernels"]])
+            self.assertEqual(server.json("DELETE", f"/kernels/{kid}?force=true")[0], 200)
+        finally:
+            self.assertEqual(server.stop(), 0)
+            try:
+                proxy.stop()
+            except OSError:
+                pass
+
+
 class ServicesTest(unittest.TestCase):
     def test_services_listed_and_scaled(self):
         project = f"serve{os.getpid()}"
