@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The fleet manager as a service: compose's fleet-manager (profile manager) built offline and run
 # under a project of this test's own, on a free port of the host's loopback; its token, its refusals
-# (no configs variable, no token), a kernel spawned and removed through its API, and the systemd unit
-# passing `systemd-analyze verify`. Removes what it created on every exit, also when it fails.
+# (no configs variable, no token), how the engine runs it (inspect), a kernel spawned, used by a
+# Jupyter client and removed through its API, exit code 0 on SIGTERM, and the systemd unit passing
+# `systemd-analyze verify`. Removes what it created on every exit, also when it fails; the image
+# llmspell-fleet:latest is a build product (like llmspell:latest) and stays.
 #
 # Environment:
 #   FLEET               the llmspell-fleet binary (default build/bin/llmspell-fleet of this repository)
