@@ -9,7 +9,8 @@ CMAKE_FLAGS ?=
 
 .PHONY: all setup deps engine configure build test unit-test integration-test sanitize bench \
         format format-check docker-build docker-up docker-down docker-logs docker-ps docker-health clean \
-        init spawn-openai spawn-anthropic spawn-local list health stop-all cleanup metrics demo
+        init spawn-openai spawn-anthropic spawn-local list health stop-all cleanup metrics demo \
+        serve manager-up manager-down
 
 all: build
 
@@ -122,6 +123,45 @@ metrics: engine build
 # (examples/demo.sh; the other examples/ scripts run the same way).
 demo: engine build
 	@FLEET=$(abspath $(FLEET)) examples/demo.sh
+
+# The fleet over HTTP in the foreground, on 127.0.0.1:9550 (loopback: no token needed); Ctrl-C stops it.
+serve: engine build
+	@$(FLEET) serve
+
+# The same as a container: compose's fleet-manager service (profile manager) in a project of its own,
+# so `docker-down` leaves it alone and `manager-down` removes it alone. It serves on the host's
+# 127.0.0.1:$(MANAGER_PORT) behind a token: $LLMSPELL_FLEET_TOKEN, else the one kept in
+# $(MANAGER_TOKEN_FILE) (made on first use, mode 0600). The kernel image is built first: the
+# manager spawns kernels from it but has no build context to make it from.
+MANAGER_PROJECT ?= llmspell-manager
+MANAGER_PORT ?= $(or $(LLMSPELL_FLEET_PORT),9550)
+MANAGER_TOKEN_FILE ?= $(FLEET_HOME)/manager.token
+# What the compose file cannot work out itself: the configs' absolute host path (the manager sees
+# them there too) and the Docker socket's group (the manager's group, to reach the engine).
+MANAGER_FLEET = LLMSPELL_FLEET_CONFIGS=$(CURDIR)/configs LLMSPELL_FLEET_PORT=$(MANAGER_PORT) \
+  LLMSPELL_DOCKER_GID=$$(stat -c %g /var/run/docker.sock) \
+  $(FLEET) -p $(MANAGER_PROJECT) --profile manager
+
+manager-up: setup build
+	@$(FLEET) build --context $(BUILD_DIR)/docker/kernel --tag llmspell:latest >/dev/null
+	@if [ -z "$${LLMSPELL_FLEET_TOKEN:-}" ] && [ ! -s "$(MANAGER_TOKEN_FILE)" ]; then \
+	  mkdir -p -m 0700 "$(dir $(MANAGER_TOKEN_FILE))" && \
+	  (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '+/=\n' > "$(MANAGER_TOKEN_FILE)") && \
+	  echo "manager-up: a new token in $(MANAGER_TOKEN_FILE) (mode 0600)"; fi
+	@export LLMSPELL_FLEET_TOKEN="$${LLMSPELL_FLEET_TOKEN:-$$(cat "$(MANAGER_TOKEN_FILE)")}" && \
+	  $(MANAGER_FLEET) build fleet-manager && \
+	  { $(MANAGER_FLEET) up fleet-manager --wait --timeout 60 || \
+	    { $(MANAGER_FLEET) logs --tail 20 fleet-manager; exit 1; }; }
+	@echo
+	@echo "The fleet manager serves on http://127.0.0.1:$(MANAGER_PORT) (project $(MANAGER_PROJECT)):"
+	@if [ -n "$${LLMSPELL_FLEET_TOKEN:-}" ]; then \
+	  echo '  curl -H "Authorization: Bearer $$LLMSPELL_FLEET_TOKEN" http://127.0.0.1:$(MANAGER_PORT)/kernels'; else \
+	  echo '  curl -H "Authorization: Bearer $$(cat $(MANAGER_TOKEN_FILE))" http://127.0.0.1:$(MANAGER_PORT)/kernels'; fi
+	@echo "Logs: $(FLEET) -p $(MANAGER_PROJECT) logs -f fleet-manager    Stop: make manager-down"
+
+# Removes the manager's container; its fleet home (a named volume) and the kernels it spawned stay.
+manager-down: engine build
+	@$(MANAGER_FLEET) down
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)
