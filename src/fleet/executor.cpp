@@ -3,6 +3,8 @@
 // on one container, so a run cut short at any point leaves a state the next plan converges from.
 #include "fleet/executor.hpp"
 
+#include <algorithm>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,9 +58,12 @@ void Executor::report(const std::string& object, const std::string& status, Prog
 void Executor::run(const Plan& plan, const ExecutionInput& input) {
   input_ = input;
   for (const auto& step : plan.setup) run_setup(step);
-  for (const auto& level : plan.levels)
-    for (const auto& service : level)
-      if (auto it = project_.services.find(service); it != project_.services.end())
+  // Bind sources are made only for what this plan creates: a down or a stop must not make folders.
+  for (const auto& [service, steps] : plan.steps)
+    if (auto it = project_.services.find(service); it != project_.services.end())
+      if (std::any_of(steps.begin(), steps.end(), [](const Step& s) {
+            return s.action == Step::Action::CreateContainer || s.action == Step::Action::RecreateContainer;
+          }))
         prepare_bind_sources(it->second);
   ctx_.home.prepare();
 

@@ -134,5 +134,5 @@ TEST_CASE("cli: a profile no service uses is a warning naming the known ones", "
   CHECK(r.out == "kernel-lua-anthropic\nkernel-lua-openai\n");
   CHECK_THAT(r.err,
              Catch::Contains("warning: Profile devv: no service uses it (known profiles: dev, javascript, "
-                             "registry)"));
+                             "manager, registry)"));
 }

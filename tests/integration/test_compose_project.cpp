@@ -409,11 +409,11 @@ TEST_CASE("cli config --services on the shipped file follows the profile rules",
         run_env("", "config --services --profile dev"));
   CHECK(run_env("COMPOSE_PROFILES=dev", "--profile javascript config --services") ==
         "kernel-javascript\nkernel-lua-anthropic\nkernel-lua-openai\n");
-  CHECK(
-      run_env("", "--profile '*' config --services").size() ==
-      std::string("fleet-registry\nkernel-dev\nkernel-javascript\nkernel-lua-anthropic\nkernel-lua-openai\n")
-          .size());
-  CHECK(run_env("", "config --profiles") == "dev\njavascript\nregistry\n");
+  CHECK(run_env("", "--profile '*' config --services").size() ==
+        std::string("fleet-manager\nfleet-registry\nkernel-dev\nkernel-javascript\nkernel-lua-anthropic\n"
+                    "kernel-lua-openai\n")
+            .size());
+  CHECK(run_env("", "config --profiles") == "dev\njavascript\nmanager\nregistry\n");
   auto json = nlohmann::json::parse(run_env("", "config --json"));
   CHECK(json["name"] == "llmspell");
   CHECK(json["services"]["kernel-lua-openai"]["mem_limit"] == 536870912);

@@ -21,7 +21,7 @@ Project load(const std::string& yaml, std::map<std::string, std::string> vars = 
 TEST_CASE("the shipped compose file loads with its limits, healthchecks and profiles", "[compose]") {
   Project p = load_project({.file = FLEET_SOURCE_DIR "/compose/docker-compose.yml"});
   CHECK(p.name == "llmspell");  // from compose/.env
-  REQUIRE(p.services.size() == 5);
+  REQUIRE(p.services.size() == 6);
   const Service& k = p.services.at("kernel-lua-openai");
   CHECK(k.mem_limit == 536870912);
   CHECK(k.cpus == 0.5);
@@ -48,7 +48,12 @@ TEST_CASE("the shipped compose file loads with its limits, healthchecks and prof
   CHECK(p.services.at("kernel-dev").mem_limit == 2147483648);
   CHECK(p.services.at("kernel-dev").cpus == 1.0);
   CHECK(p.services.at("kernel-dev").profiles == std::vector<std::string>{"dev"});
-  CHECK(p.all_profiles() == std::vector<std::string>{"dev", "javascript", "registry"});
+  CHECK(p.all_profiles() == std::vector<std::string>{"dev", "javascript", "manager", "registry"});
+  const Service& m = p.services.at("fleet-manager");
+  CHECK(m.profiles == std::vector<std::string>{"manager"});
+  CHECK(m.network_mode == "host");
+  CHECK(m.cap_drop == std::vector<std::string>{"ALL"});
+  CHECK(m.extensions["x-fleet"]["allow_unsafe"] == true);
 }
 
 TEST_CASE("merge keys: written keys win, and among merged mappings the earlier one", "[compose][yaml]") {
