@@ -199,7 +199,24 @@ std::string Executor::create(const compose::Service& s, const Step& step, const 
   if (auto x = s.extensions.find("x-fleet");
       x != s.extensions.end() && x->is_object() && x->contains("owner"))
     who.owner = x->value("owner", who.owner);
-  std::string id = ctx_.client.create_container(name, create_body(project_, s, who, image_id)).id;
+  nlohmann::json body = create_body(project_, s, who, image_id);
+  std::string id;
+  try {
+    id = ctx_.client.create_container(name, body).id;
+  } catch (const engine::ConflictError&) {
+    // The name is taken. A run killed a moment ago may have had this very container created after
+    // we observed (the engine finished its request): the same labels and config hash mean it is the
+    // replica this step makes, and it is taken over. Anything else is a real conflict.
+    if (who.spawned()) throw;
+    engine::ContainerInspect existing = ctx_.client.inspect_container(name);
+    for (const char* key : {labels::kComposeProject, labels::kComposeService, labels::kComposeNumber,
+                            labels::kComposeConfigHash, labels::kManaged})
+      if (!existing.labels.count(key) || !body["Labels"].contains(key) ||
+          existing.labels.at(key) != body["Labels"][key])
+        throw;
+    report("Container " + name, "Taken over (made by an interrupted run)");
+    return existing.id;
+  }
   try {
     for (const auto& network : extra_networks(project_, s))
       ctx_.client.connect_network(network, id, {s.name});
