@@ -95,6 +95,50 @@ class Server:
         return self.process.returncode
 
 
+class EventListener:
+    """A server-sent-events client on GET /events: every event's data, with the time it arrived."""
+
+    def __init__(self, port, timeout=120):
+        self.events, self.ready = [], threading.Event()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        data = b""
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.ready.set()
+            lines = (data + chunk).split(b"\n")
+            data = lines.pop()  # a line not complete yet
+            for line in lines:
+                if line.startswith(b"data: "):
+                    self.events.append((json.loads(line[6:]), time.time()))
+
+    def data(self):
+        return [e for e, _ in self.events]
+
+    def wait_for(self, match, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for e, t in list(self.events):
+                if match(e):
+                    return e, t
+            time.sleep(0.05)
+        return None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
 def spawn_body(owner, **extra):
     return dict({"owner": owner, "labels": TEST_LABELS}, **extra)
 
@@ -265,34 +309,8 @@ class ServeTest(unittest.TestCase):
                 self.assertEqual(families[name].type, "gauge")
 
     def test_an_oom_kill_reaches_event_clients_within_two_seconds(self):
-        events, ready = [], threading.Event()
-
-        def listen():
-            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
-            s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            buffer = b""
-            while True:
-                try:
-                    chunk = s.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                buffer += chunk
-                ready.set()
-                for line in buffer.split(b"\n"):
-                    if line.startswith(b"data: "):
-                        e = json.loads(line[6:])
-                        if e not in [x for x, _ in events]:
-                            events.append((e, time.time()))
-                buffer = buffer[buffer.rfind(b"\n") + 1:]
-                if any(e["type"] == "died" and e.get("oom") for e, _ in events):
-                    s.close()
-                    return
-
-        listener = threading.Thread(target=listen, daemon=True)
-        listener.start()
-        self.assertTrue(ready.wait(10))
+        listener = EventListener(self.server.port)
+        self.assertTrue(listener.ready.wait(10))
         status, b = self.server.json("POST", "/kernels", spawn_body(OWNER + "-oom", memory="16m"))
         self.assertEqual(status, 201, b)
         kid = b["kernel"]["kernel_id"]
@@ -304,15 +322,15 @@ class ServeTest(unittest.TestCase):
         client.start_channels()
         client.wait_for_ready(timeout=30)
         client.execute('local t = {} for i = 1, 1e7 do t[i] = string.rep("x", 64) .. i end')
-        listener.join(30)
+        died = listener.wait_for(lambda e: e.get("kernel_id") == kid and e["type"] == "died", 30)
         client.stop_channels()
-        died = [(e, t) for e, t in events if e.get("kernel_id") == kid and e["type"] == "died"]
-        self.assertTrue(died, [e for e, _ in events if e.get("kernel_id") == kid])
-        event, received = died[0]
+        listener.close()
+        self.assertTrue(died, [e for e in listener.data() if e.get("kernel_id") == kid])
+        event, received = died
         self.assertTrue(event["oom"])
         self.assertEqual(event["exit_code"], 137)
         self.assertLess(received - event["time_nano"] / 1e9, 2.0)  # the engine's die -> the client
-        types = [e["type"] for e, _ in events if e.get("kernel_id") == kid]
+        types = [e["type"] for e in listener.data() if e.get("kernel_id") == kid]
         self.assertEqual(types[:2], ["created", "started"])
         deadline = time.time() + 10  # the engine's listing catches up with its own event a moment later
         while time.time() < deadline:
@@ -468,27 +486,7 @@ class EngineOutageTest(unittest.TestCase):
         proxy = EngineProxy(tempfile.mktemp(prefix="fleet-engine-proxy-", suffix=".sock"))
         proxy.start()
         server = Server("-f", "/nonexistent.yml", env={"DOCKER_HOST": "unix://" + proxy.path})
-        events = []
-
-        def listen():
-            s = socket.create_connection(("127.0.0.1", server.port), timeout=120)
-            s.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            data = b""
-            while True:
-                try:
-                    chunk = s.recv(65536)
-                except OSError:
-                    return
-                if not chunk:
-                    return
-                data += chunk
-                lines = data.split(b"\n")
-                data = lines.pop()
-                for line in lines:
-                    if line.startswith(b"data: "):
-                        events.append(json.loads(line[6:]))
-
-        threading.Thread(target=listen, daemon=True).start()
+        listener = EventListener(server.port)
         owner = OWNER + "-outage"
         try:
             time.sleep(1)
@@ -496,10 +494,8 @@ class EngineOutageTest(unittest.TestCase):
             status, body = server.json("GET", "/kernels")
             self.assertEqual(status, 503, body)
             self.assertEqual(body["error"], "engine_unavailable")
-            deadline = time.time() + 10
-            while not any(e["type"] == "engine" and e["health"] == "unavailable" for e in events):
-                self.assertLess(time.time(), deadline, events)
-                time.sleep(0.1)
+            self.assertTrue(listener.wait_for(lambda e: e["type"] == "engine" and e["health"] == "unavailable", 10),
+                            listener.data())
             # While the server cannot see it, a kernel comes (through the real engine).
             made = subprocess.run([CLI, "spawn", "--owner", owner, "--json"] +
                                   sum((["--label", f"{k}={v}"] for k, v in TEST_LABELS.items()), []),
@@ -508,17 +504,17 @@ class EngineOutageTest(unittest.TestCase):
             self.assertEqual(made.returncode, 0, made.stderr)
             kid = json.loads(made.stdout)["kernel_id"]
             proxy.start()
-            deadline = time.time() + 30  # backoff grows to 10 s at the most
-            while not any(e.get("kernel_id") == kid and e["type"] == "started" for e in events):
-                self.assertLess(time.time(), deadline, [(e["type"], e.get("kernel_id"), e.get("time_nano")) for e in events] + [kid, time.time()])
-                time.sleep(0.2)
-            self.assertTrue(any(e["type"] == "engine" and e["health"] == "available" for e in events))
+            # backoff grows to 10 s at the most
+            self.assertTrue(listener.wait_for(lambda e: e.get("kernel_id") == kid and e["type"] == "started", 30),
+                            [(e["type"], e.get("kernel_id")) for e in listener.data()])
+            self.assertTrue(listener.wait_for(lambda e: e["type"] == "engine" and e["health"] == "available", 1))
             status, listed = server.json("GET", f"/kernels?owner={owner}")
             self.assertEqual((status, [k["kernel_id"] for k in listed]), (200, [kid]))
             with open(os.path.join(server.home, "registry", "registry.json")) as f:
                 self.assertIn(kid, [k["kernel_id"] for k in json.load(f)["kernels"]])
             self.assertEqual(server.json("DELETE", f"/kernels/{kid}?force=true")[0], 200)
         finally:
+            listener.close()
             self.assertEqual(server.stop(), 0)
             try:
                 proxy.stop()
