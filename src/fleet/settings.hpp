@@ -2,14 +2,24 @@
 //   [kernels]  language, config, image, memory, cpus, pids_limit: what `spawn` uses unless told;
 //              port_range "9555-9999": host ports for spawned kernels, five per kernel;
 //              publish_ip "127.0.0.1": where their ports are published.
-// LLMSPELL_FLEET_PORTS (e.g. "9600-9699") overrides the port range.
+//   [templates.NAME]  a spawn template the fleet looks after: language, config (and memory, cpus,
+//              image, else [kernels]'), with the seed's settings: warm_pool {enabled, size,
+//              refresh_interval_seconds}, graceful_drain {timeout_seconds, checkpoint_before_drain},
+//              idle_cull_seconds (0: off).
+// LLMSPELL_FLEET_PORTS (e.g. "9600-9699") overrides the port range; LLMSPELL_FLEET_SETTINGS names
+// another file instead of <configs>/fleet.toml.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "fleet/home.hpp"
+#include "pool/pool.hpp"
 
 namespace fleet {
 
@@ -31,8 +41,29 @@ struct KernelDefaults {
   std::string publish_ip = "127.0.0.1";
 };
 
+// The seed's graceful_drain: how long a kernel may take to become idle before it stops anyway
+// (E2093), and whether its user state is saved first.
+struct DrainSettings {
+  int timeout_seconds = 30;
+  bool checkpoint_before_drain = true;
+  // Unknown keys and bad values throw std::invalid_argument naming `<where>.<key>`.
+  static DrainSettings from_json(const nlohmann::json& j, const std::string& where);
+  nlohmann::json to_json() const;
+};
+
+struct TemplateSettings {
+  std::string name;  // as in [templates.NAME]
+  std::string language, config, image;
+  std::optional<std::int64_t> memory;
+  std::optional<double> cpus;
+  pool::Settings warm_pool;
+  DrainSettings graceful_drain;
+  int idle_cull_seconds = 0;
+};
+
 struct FleetSettings {
   KernelDefaults kernels;
+  std::vector<TemplateSettings> templates;
 };
 
 inline constexpr const char* kSettingsFile = "fleet.toml";

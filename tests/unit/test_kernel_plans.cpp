@@ -268,3 +268,55 @@ TEST_CASE("fleet settings: defaults, the shipped file, and bad values named with
   ::unsetenv("LLMSPELL_FLEET_PORTS");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("fleet settings: templates with their pool, drain and idle settings, bad ones named",
+          "[settings]") {
+  auto dir = std::filesystem::temp_directory_path() / ("fleet-templates-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  FleetHome home{.root = dir / "home", .configs_dir = dir, .kernel_context = dir};
+  ::unsetenv("LLMSPELL_FLEET_SETTINGS");
+  FleetSettings shipped = load_settings(source_home());
+  REQUIRE(shipped.templates.size() == 1);
+  CHECK(shipped.templates[0].name == "lua-default");
+  CHECK(shipped.templates[0].warm_pool.enabled);
+  CHECK(shipped.templates[0].warm_pool.size == 5);  // the seed's pool, out of the box
+  CHECK(shipped.templates[0].graceful_drain.timeout_seconds == 30);
+  CHECK(shipped.templates[0].graceful_drain.checkpoint_before_drain);
+
+  std::ofstream(dir / "fleet.toml")
+      << "[templates.js]\nlanguage = \"javascript\"\nconfig = \"default.toml\"\n"
+         "memory = \"256m\"\nwarm_pool = { size = 2 }\n";
+  FleetSettings s = load_settings(home);
+  REQUIRE(s.templates.size() == 1);
+  CHECK(s.templates[0].memory == 256ll * 1024 * 1024);
+  CHECK(s.templates[0].warm_pool.size == 2);
+  CHECK(s.templates[0].warm_pool.enabled);  // the seed's default
+  CHECK(s.templates[0].warm_pool.refresh_interval_seconds == 3600);
+  CHECK(s.templates[0].idle_cull_seconds == 0);
+
+  auto refused = [&](const std::string& text, const std::string& message) {
+    std::ofstream(dir / "fleet.toml") << text;
+    INFO(text);
+    try {
+      load_settings(home);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::BadInput);
+      CHECK_THAT(e.what(), Catch::Contains((dir / "fleet.toml").string() + ":") && Catch::Contains(message));
+    }
+  };
+  const std::string head = "[templates.t]\nlanguage = \"lua\"\nconfig = \"default.toml\"\n";
+  refused(head + "warm_pool = { size = -2 }\n", "templates.t.warm_pool.size: must be a whole number");
+  refused(head + "warm_pool = { sise = 2 }\n", "templates.t.warm_pool.sise: unknown key");
+  refused(head + "graceful_drain = { timeout_seconds = \"30s\" }\n",
+          "templates.t.graceful_drain.timeout_seconds");
+  refused(head + "graceful_drain = { checkpoint = true }\n",
+          "templates.t.graceful_drain.checkpoint: unknown key");
+  refused(head + "idle_cull_seconds = -1\n", "templates.t.idle_cull_seconds");
+  refused(head + "min_replicas = 2\n", "autoscaling is for compose services");
+  refused("[templates.t]\nlanguage = \"lua\"\n", "templates.t: a template names its language and config");
+  ::setenv("LLMSPELL_FLEET_SETTINGS", (dir / "nosuch.toml").c_str(), 1);
+  CHECK_THROWS_WITH(load_settings(home), Catch::Contains("LLMSPELL_FLEET_SETTINGS"));
+  ::unsetenv("LLMSPELL_FLEET_SETTINGS");
+  std::filesystem::remove_all(dir);
+}
