@@ -230,6 +230,8 @@ int run(int argc, char** argv) {
       ->excludes(token_option);
   serve->add_option("--allow-host", serve_options.allow_hosts,
                     "a Host name to answer to besides localhost and IP addresses (repeatable)");
+  serve->add_option("--label", serve_options.labels,
+                    "KEY=VALUE label on the kernels its warm pools make (repeatable)");
 
   bool metrics_json = false;
   auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");

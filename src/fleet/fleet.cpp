@@ -12,6 +12,7 @@
 #include "compose/loader.hpp"
 #include "engine/client.hpp"
 #include "fleet/operations.hpp"
+#include "fleet/pool_service.hpp"
 #include "util/durations.hpp"
 #include "util/units.hpp"
 
@@ -80,7 +81,10 @@ struct Fleet::Impl {
   Context& ctx() {
     std::lock_guard lock(mu);
     if (!context) {
-      Context fresh{.client = api(), .progress = options.progress, .clock = options.clock};
+      Context fresh{.client = api(),
+                    .progress = options.progress,
+                    .clock = options.clock,
+                    .pools = options.pools.get()};
       fresh.home.prepare();
       context.emplace(std::move(fresh));
     }
@@ -276,6 +280,23 @@ std::vector<PsRow> Fleet::ps(bool all) {
 
 CleanReport Fleet::clean() {
   return guard([&] { return fleet::clean(impl_->ctx(), impl_->compose_project()); });
+}
+
+std::shared_ptr<PoolService> Fleet::start_pools(const FleetOptions& options,
+                                                const std::vector<std::string>& labels, EventSink events) {
+  return guard([&] {
+    auto engine = options.engine ? options.engine : connect(options.docker_host);
+    auto pools = std::make_shared<PoolService>(engine, parse_labels(labels), std::move(events));
+    pools->start();
+    return pools;
+  });
+}
+
+nlohmann::json Fleet::pools() {
+  return guard([&]() -> nlohmann::json {
+    if (!impl_->options.pools) return nlohmann::json::array();
+    return impl_->options.pools->stats();
+  });
 }
 
 std::vector<ServiceRow> Fleet::services() {

@@ -18,11 +18,15 @@ class Api;
 namespace util {
 class Clock;
 }
+class PoolService;
 
 struct FleetOptions {
   // An engine connection shared by several doors (a server makes one per request): from
   // Fleet::connect. Empty: the door connects on first use.
   std::shared_ptr<engine::Api> engine;
+  // Warm pools kept by a long-running fleet (Fleet::start_pools); without them, spawn still takes
+  // a ready member another fleet made, straight from the engine.
+  std::shared_ptr<PoolService> pools;
   std::string docker_host;                                  // empty: DOCKER_HOST, else the default socket
   std::string compose_file = "compose/docker-compose.yml";  // -f
   std::string project_name;                                 // -p
@@ -43,6 +47,11 @@ class Fleet {
   // A connection to the engine at `docker_host` (empty: DOCKER_HOST, else the default socket), to
   // share through FleetOptions::engine. Thread-safe: calls may come from many threads at once.
   static std::shared_ptr<engine::Api> connect(const std::string& docker_host);
+  // Starts keeping the warm pools of fleet.toml's templates filled (a thread of their own), rebuilt
+  // from what the engine has; `labels` go on every member, `events` hears every pool change. Share
+  // the result through FleetOptions::pools. Stopped when the last holder lets go.
+  static std::shared_ptr<PoolService> start_pools(const FleetOptions& options,
+                                                  const std::vector<std::string>& labels, EventSink events);
 
   // --- the engine
   VersionReport version();
@@ -81,6 +90,8 @@ class Fleet {
   CleanupReport cleanup(const OwnerScope& scope = {});
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
+  // The warm pools: per template, its settings and counters (size, target, hits, misses, hit rate).
+  nlohmann::json pools();
 
   // --- live state
   // Follows the engine's events for the fleet's containers and hands each change to `sink`,

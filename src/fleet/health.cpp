@@ -74,6 +74,12 @@ std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>
         return;
       }
       r.health = in.state.health ? in.state.health->status : "none";
+      if (c.pool_ready()) {
+        // A warm-pool member is paused on purpose: the engine's probes of it fail, and mean nothing.
+        r.health = "paused";
+        r.ok = true;
+        return;
+      }
       bool probes_ok = true;
       for (const auto& [port, bindings] : in.ports) {
         // A kernel is checked through its heartbeat: a bare TCP connect to its other sockets would
@@ -102,9 +108,11 @@ std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>
                         std::chrono::milliseconds(2000));
         r.heartbeat = r.heartbeat_error.empty();
       }
-      // A kernel answering its heartbeat is up even while the engine's first probe is still to come.
+      // A kernel answering its heartbeat is up even while the engine's first probe is still to come,
+      // or when the engine's last verdict dates from its time paused in a warm pool.
       bool engine_ok =
-          r.health == "healthy" || r.health == "none" || (r.health == "starting" && r.heartbeat == true);
+          r.health == "healthy" || r.health == "none" ||
+          ((r.health == "starting" || (r.health == "unhealthy" && c.pooled())) && r.heartbeat == true);
       r.ok = in.state.running && !in.state.paused && engine_ok && probes_ok && r.heartbeat.value_or(true);
     });
   util::run_parallel(tasks, std::max<unsigned>(ctx.parallel, 8));

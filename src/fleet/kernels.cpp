@@ -13,7 +13,9 @@
 #include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/operations.hpp"
+#include "fleet/pool_service.hpp"
 #include "fleet/ports.hpp"
+#include "fleet/retire.hpp"
 #include "fleet/timestamps.hpp"
 #include "util/file_lock.hpp"
 #include "util/parallel.hpp"
@@ -25,12 +27,16 @@ namespace {
 
 constexpr int kDefaultStopTimeout = 30;
 
+}  // namespace
+
 std::string new_kernel_id() {
   std::random_device rd;
   char buf[16];
   std::snprintf(buf, sizeof buf, "%08x", rd());
   return std::string("kernel-") + buf;
 }
+
+namespace {
 
 // The engine's status text carries the health of a running container: "Up 3 minutes (healthy)".
 std::string health_from_status(const std::string& status) {
@@ -47,7 +53,7 @@ bool dead(const ObservedContainer& k, std::int64_t now) {
 }
 
 bool in_scope(const ObservedContainer& k, const OwnerScope& scope) {
-  return scope.all_owners || k.label(labels::kOwner) == (scope.owner.empty() ? current_user() : scope.owner);
+  return scope.all_owners || k.owner() == (scope.owner.empty() ? current_user() : scope.owner);
 }
 
 unsigned sample_workers(std::size_t count) {
@@ -132,8 +138,9 @@ std::vector<KernelRow> kernel_rows(Context& ctx, const std::vector<ObservedConta
     r.service = c.spawned() ? "" : c.service;
     r.language = c.label(labels::kLanguage);
     r.config = c.label(labels::kConfig);
-    r.owner = c.label(labels::kOwner);
+    r.owner = c.owner();
     r.state = c.state;
+    r.pool = c.pool_ready() ? "ready" : c.pool_filling() ? "filling" : "";
     r.health = c.state == "running" ? health_from_status(c.status) : "none";
     r.created = c.created;
     for (int p = 0; p < kKernelPortCount; ++p)
@@ -164,10 +171,68 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
   const std::string owner = extras.owner.empty() ? current_user() : extras.owner;
   check_owner(owner);
   check_against_host(ctx, t);
-  for (const auto& k : observe_kernels(ctx.client).containers)
+  auto kernels = observe_kernels(ctx.client).containers;
+  for (const auto& k : kernels)
     if (k.kernel_id == kernel_id || k.name == kernel_id)
       throw Conflict("a kernel named " + kernel_id + " exists (" + k.kernel_id + ", " + k.state + ")");
 
+  // From the template's warm pool when it has one: one unpause instead of a cold start. A kernel
+  // asked for by name or with labels of its own cannot be one made ahead.
+  if (extras.kernel_id.empty() && extras.labels.empty()) {
+    const std::string identity = template_identity(t, ctx.home);
+    if (ctx.pools && ctx.pools->has_pool(identity)) {
+      if (auto handed = ctx.pools->acquire(identity, owner)) {
+        refresh_registry_after_change(ctx);
+        return handed->kernel;
+      }
+    } else if (!ctx.pools) {
+      if (auto claimed = claim_pooled(ctx, kernels, identity, owner)) return *claimed;
+    }
+  }
+  return start_kernel(ctx, t,
+                      {.kernel_id = kernel_id,
+                       .owner = owner,
+                       .labels = extras.labels,
+                       .cause = "spawn " + template_name(t) + " for " + owner});
+}
+
+std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContainer> kernels,
+                                      const std::string& identity, const std::string& owner) {
+  std::erase_if(kernels, [&](const ObservedContainer& k) {
+    return !k.pool_ready() || k.label(labels::kPool) != identity;
+  });
+  std::sort(kernels.begin(), kernels.end(),
+            [](const auto& a, const auto& b) { return a.created < b.created; });
+  for (const auto& k : kernels) {
+    try {
+      ctx.client.unpause_container(k.id);  // the claim: a second unpause of it fails
+    } catch (const engine::EngineError&) {
+      continue;  // taken by another fleet process meanwhile, or gone
+    }
+    const int hb = kKernelShellPort + 4;
+    if (!heartbeat(host_address(k.host_ip(hb)), k.host_port(hb), std::chrono::seconds(2)).empty()) {
+      retire_container(ctx.client, k.id, "running", 0);  // did not answer: destroyed, the next one tried
+      continue;
+    }
+    try {
+      ctx.client.rename_container(k.id, "llmspell-" + k.kernel_id + "--" + owner);
+    } catch (const engine::EngineError&) {
+      // Kept under its plain name: it shows without an owner, and is no less the user's.
+    }
+    kernel_connection(ctx, k.kernel_id);
+    KernelRow row = kernel_rows(ctx, {k}).front();
+    row.state = "running";
+    row.pool.clear();
+    row.owner = owner;
+    row.container = "llmspell-" + k.kernel_id + "--" + owner;
+    row.connection_file = ctx.home.connection_file(k.kernel_id).string();
+    refresh_registry_after_change(ctx);
+    return row;
+  }
+  return std::nullopt;
+}
+
+KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& k) {
   compose::Service service = template_service(t, ctx.home, ctx.settings.kernels.publish_ip);
   const std::string name = service.name;
   std::map<std::string, std::string> image_ids{{name, ensure_kernel_image(ctx, t.image)}};
@@ -179,19 +244,20 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
   int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client),
                              [&](int port) { return port_free(ctx.settings.kernels.publish_ip, port); });
   Plan plan = plan_spawn({.service = name,
-                          .kernel_id = kernel_id,
-                          .owner = owner,
+                          .kernel_id = k.kernel_id,
+                          .name = k.name,
+                          .owner = k.owner,
                           .host_port = base,
-                          .cause = "spawn " + name + " for " + owner});
+                          .cause = k.cause});
   execute(ctx, templates, plan,
           {.image_ids = image_ids,
            .started = [&](const Step&) { ports.release(); },
-           .owner = owner,
-           .labels = extras.labels});
+           .owner = k.owner,
+           .labels = k.labels});
   ports.release();
-  for (const auto& k : observe_kernels(ctx.client).containers)
-    if (k.kernel_id == kernel_id) return kernel_rows(ctx, {k}).front();
-  throw OperationFailed("kernel " + kernel_id + " was started but is gone");
+  for (const auto& c : observe_kernels(ctx.client).containers)
+    if (c.kernel_id == k.kernel_id) return kernel_rows(ctx, {c}).front();
+  throw OperationFailed("kernel " + k.kernel_id + " was started but is gone");
 }
 
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
@@ -259,8 +325,11 @@ std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names,
 
 std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scope) {
   auto kernels = observe_kernels_warning(ctx).containers;
-  // Kernels of compose projects are left to `down`: stop-all is the seed's, for spawned ones.
-  std::erase_if(kernels, [&](const ObservedContainer& k) { return !k.spawned() || !in_scope(k, scope); });
+  // Kernels of compose projects are left to `down`: stop-all is the seed's, for spawned ones. The
+  // warm pools' members not handed out are nobody's and go too: stop-all leaves nothing paused.
+  std::erase_if(kernels, [&](const ObservedContainer& k) {
+    return !k.spawned() || !(in_scope(k, scope) || k.pool_ready() || k.pool_filling());
+  });
   auto rows = kernel_rows(ctx, kernels);
   compose::Project none = templates_project(ctx.home, {});
   execute(ctx, none,
@@ -303,7 +372,7 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
             [](const auto& a, const auto& b) { return a.created < b.created; });
   for (const auto& k : kernels) {
     if (!k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running") continue;
-    if (!shared && k.label(labels::kOwner) != owner) continue;
+    if (!shared && k.owner() != owner) continue;
     if (health_from_status(k.status) == "unhealthy") continue;
     const int hb = kKernelShellPort + 4;
     if (!heartbeat(host_address(k.host_ip(hb)), k.host_port(hb), std::chrono::milliseconds(1000)).empty())

@@ -20,8 +20,12 @@ inline constexpr const char* kKernelId = "dev.llmspell.fleet.kernel-id";  // e.g
 inline constexpr const char* kLanguage = "dev.llmspell.fleet.language";   // lua, javascript
 inline constexpr const char* kConfig = "dev.llmspell.fleet.config";  // config file name, e.g. openai.toml
 inline constexpr const char* kOwner = "dev.llmspell.fleet.owner";    // who asked for it (an OS user name)
-// The config hash of the template a spawned kernel is a replica of: find and the warm pool match on it.
+// The identity of the template a spawned kernel is a replica of: find and the warm pool match on it.
 inline constexpr const char* kTemplate = "dev.llmspell.fleet.template";
+// On kernels made for a warm pool (the template's identity). Labels are fixed at creation, so what
+// changes later is in the name: llmspell-filling-<id> while it starts, llmspell-<id> once it is
+// ready (paused) or handed out, llmspell-<id>--<owner> once its owner is known.
+inline constexpr const char* kPool = "dev.llmspell.fleet.pool";
 
 // On images the fleet built: who, and the sha256 of the build context (same content: same image).
 inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // "llmspell-fleet"

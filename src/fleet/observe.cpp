@@ -40,6 +40,25 @@ int ObservedContainer::host_port(int private_port) const {
   return 0;
 }
 
+bool ObservedContainer::pooled() const {
+  return kernel() && !label(labels::kPool).empty();
+}
+
+bool ObservedContainer::pool_filling() const {
+  return pooled() && name.rfind(kPoolFillingPrefix, 0) == 0;
+}
+
+bool ObservedContainer::pool_ready() const {
+  return pooled() && state == "paused" && name == "llmspell-" + kernel_id;
+}
+
+std::string ObservedContainer::owner() const {
+  std::string o = label(labels::kOwner);
+  if (!o.empty() || !pooled()) return o;
+  const std::string prefix = "llmspell-" + kernel_id + "--";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : std::string();
+}
+
 std::string ObservedContainer::host_ip(int private_port) const {
   for (const auto& p : ports)
     if (p.private_port == private_port && p.public_port && p.type == "tcp") return p.ip;

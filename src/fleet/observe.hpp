@@ -19,6 +19,9 @@
 
 namespace fleet {
 
+// A pooled kernel's name while it starts (observe.hpp's pool_filling).
+inline constexpr const char* kPoolFillingPrefix = "llmspell-filling-";
+
 struct ObservedContainer {
   std::string id;
   std::string name;
@@ -37,6 +40,12 @@ struct ObservedContainer {
   bool kernel() const { return !kernel_id.empty(); }
   bool spawned() const { return kernel() && project.empty(); }
   std::string label(const char* key) const;
+  // A warm pool's kernel (made ahead for a template), and where it stands.
+  bool pooled() const;
+  bool pool_filling() const;  // starting, not handed out yet
+  bool pool_ready() const;    // paused, waiting to be handed out
+  // Who it is for: the owner label, or for a pooled kernel handed out, the owner in its name.
+  std::string owner() const;
   // Published host port of container port `private_port`, 0 when none, and the address it is on.
   int host_port(int private_port) const;
   std::string host_ip(int private_port) const;

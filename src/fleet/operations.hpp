@@ -22,6 +22,8 @@
 
 namespace fleet {
 
+class PoolService;
+
 // What every operation works with.
 struct Context {
   engine::Api& client;
@@ -30,6 +32,7 @@ struct Context {
   ProgressSink progress = [](const ProgressEvent&) {};
   unsigned parallel = 4;
   util::Clock* clock = nullptr;  // the system clock when null
+  PoolService* pools = nullptr;  // warm pools kept by a long-running fleet (serve); none: the engine's
 
   util::Clock& time() const { return clock ? *clock : util::Clock::system(); }
   void warn(const std::string& object, const std::string& text) const {
@@ -110,6 +113,21 @@ struct SpawnExtras {
   std::map<std::string, std::string> labels;
 };
 KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras);
+// Creates and starts a kernel of `t`, already checked (a block of ports, the image, readiness, its
+// connection file); returns its row. What spawn and the warm pool's fills share.
+struct StartKernel {
+  std::string kernel_id;
+  std::string name;  // the container's; default llmspell-<kernel id>
+  std::string owner;
+  std::map<std::string, std::string> labels;
+  std::string cause;
+};
+KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& kernel);
+// A ready warm-pool member of the template with this identity (among `kernels`), claimed by
+// unpausing it, for `owner`; what a fleet without its own pools (the command line) takes first.
+std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContainer> kernels,
+                                      const std::string& identity, const std::string& owner);
+std::string new_kernel_id();
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
 std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout);
 std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scope);

@@ -176,7 +176,12 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
 Plan plan_spawn(const SpawnRequest& r) {
   Plan plan;
   plan.levels.push_back({r.service});
-  Step create{Step::Action::CreateContainer, r.service, 0, "llmspell-" + r.kernel_id, "", r.cause};
+  Step create{Step::Action::CreateContainer,
+              r.service,
+              0,
+              r.name.empty() ? "llmspell-" + r.kernel_id : r.name,
+              "",
+              r.cause};
   create.kernel_id = r.kernel_id;
   create.host_port = r.host_port;
   plan.steps[r.service].push_back(create);

@@ -65,6 +65,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
 struct SpawnRequest {
   std::string service;
   std::string kernel_id;
+  std::string name;  // the container's; default llmspell-<kernel id>
   std::string owner;
   int host_port = 0;
   std::string cause;

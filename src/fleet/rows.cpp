@@ -44,6 +44,7 @@ nlohmann::json HealthRow::to_json() const {
 }
 
 std::string KernelRow::state_text() const {
+  if (!pool.empty()) return state + " (warm pool)";
   return state_reason.empty() ? state : state + " (" + state_reason + ")";
 }
 
@@ -63,6 +64,7 @@ nlohmann::json KernelRow::to_json() const {
                       {"connection_file", connection_file},
                       {"created", created}};
   if (!project.empty()) j["project"] = project, j["service"] = service;
+  if (!pool.empty()) j["pool"] = pool;
   put(j, "cpu_percent", cpu_percent);
   put(j, "memory_used", memory_used);
   put(j, "memory_limit", memory_limit);

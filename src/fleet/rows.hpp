@@ -165,6 +165,7 @@ struct KernelRow {
   std::string state;                 // the engine's: running, paused, exited...
   std::string state_reason;          // exited: "exit code 0", "OOM killed"
   std::string health;                // healthy, unhealthy, starting, none
+  std::string pool;                  // a warm pool's kernel not handed out yet: filling, ready
   int shell_port = 0;                // host port of the shell socket, 0 when not published
   std::map<std::string, int> ports;  // shell, iopub, stdin, control, hb -> host port
   std::string connection_file;       // empty when none is in this fleet home

@@ -14,8 +14,8 @@ using Segments = std::vector<std::string>;
 // Which methods a path takes; empty when the path is unknown.
 std::vector<std::string> methods_of(const Segments& s) {
   const std::size_t n = s.size();
-  if (n == 1 &&
-      (s[0] == "health" || s[0] == "metrics" || s[0] == "registry" || s[0] == "services" || s[0] == "events"))
+  if (n == 1 && (s[0] == "health" || s[0] == "metrics" || s[0] == "registry" || s[0] == "services" ||
+                 s[0] == "events" || s[0] == "pool"))
     return {"GET"};
   if (n == 1 && s[0] == "kernels") return {"GET", "POST"};
   if (n == 1 && s[0] == "find") return {"POST"};
@@ -146,6 +146,7 @@ Outcome route(const Request& r, RouteContext& c) {
   }
   if (s[0] == "events") return events_stream(c);
   if (s[0] == "registry") return json_reply(200, fleet.registry());
+  if (s[0] == "pool") return json_reply(200, fleet.pools());
   if (s[0] == "metrics") {
     MetricsReport m = fleet.metrics();
     if (wants_prometheus(r)) return Reply{200, kPrometheusContentType, prometheus_text(m), {}};

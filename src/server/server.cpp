@@ -106,6 +106,11 @@ class Server {
     o_.fleet.progress = [](const ProgressEvent&) {};
   }
 
+  ~Server() {
+    // The pools stop with the server (their members stay, paused, for the next one to find).
+    o_.fleet.pools.reset();
+  }
+
   int run() {
     open_acceptor();
     // Signals are taken by one thread: every other thread starts with them blocked.
@@ -122,6 +127,10 @@ class Server {
       stop();
     });
     std::thread watcher([&] { watch_engine(); });
+    o_.fleet.pools = Fleet::start_pools(o_.fleet, o_.labels, [this](const FleetEvent& e) {
+      events_.publish(e);
+      return true;
+    });
     o_.log(now_text() + " serving on http://" + endpoint_text() +
            (o_.token.empty() ? "" : " (token required)"));
     accept_loop();
