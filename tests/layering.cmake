@@ -1,7 +1,8 @@
 # The module layering, checked on the sources: each module may include only what it may use.
 #   util    <- nothing of the project          engine  <- util
 #   compose <- util                            pool    <- util (pure policy)
-#   fleet   <- util, engine, compose, pool
+#   autoscale <- util (pure policy)
+#   fleet   <- util, engine, compose, pool, autoscale
 #   server  <- util and the fleet's door only (fleet.hpp, rows.hpp, errors.hpp)
 #   cli     <- util, the fleet's door and the server's entry (server/server.hpp)
 #   kernel  <- util (the in-container program shares nothing else with the manager)
@@ -10,13 +11,14 @@ set(allowed_util "util/")
 set(allowed_engine "util/|engine/")
 set(allowed_compose "util/|compose/")
 set(allowed_pool "util/|pool/")
-set(allowed_fleet "util/|engine/|compose/|pool/|fleet/")
+set(allowed_autoscale "util/|autoscale/")
+set(allowed_fleet "util/|engine/|compose/|pool/|autoscale/|fleet/")
 set(allowed_server "util/|server/|fleet/fleet\\.hpp|fleet/rows\\.hpp|fleet/errors\\.hpp")
 set(allowed_cli "util/|cli/|server/server\\.hpp|fleet/fleet\\.hpp|fleet/rows\\.hpp|fleet/errors\\.hpp")
 set(allowed_kernel "util/|kernel/")
 
 set(failures "")
-foreach(module util engine compose pool fleet server cli kernel)
+foreach(module util engine compose pool autoscale fleet server cli kernel)
   file(GLOB sources ${SOURCE_DIR}/src/${module}/*.cpp ${SOURCE_DIR}/src/${module}/*.hpp)
   foreach(source ${sources})
     file(STRINGS ${source} includes REGEX "^#include \"[a-z]+/")
