@@ -48,6 +48,10 @@ struct Metric {
   double target;
   Getter get;
 
+  // What a replica without the metric counts as on a scale-down: a utilization counts as using its
+  // whole limit (or the target when that is above 100%), a per-replica value as the target.
+  double missing_on_scale_down() const { return percent ? std::max(100.0, target) : target; }
+
   std::string value(double usage) const {
     return percent ? one_decimal(usage) + "%" : one_decimal(usage) + " per replica";
   }
@@ -68,6 +72,13 @@ bool within_tolerance(double ratio) {
 
 const char* relation(double ratio) {
   return within_tolerance(ratio) ? "~" : ratio > 1 ? ">" : "<";
+}
+
+// ceil(ratio x count), computed as ceil(sum / target) (the same number with less rounding); a
+// hair's breadth above a whole number is floating-point dust, not a replica.
+int replicas_for(const std::vector<double>& values, double target) {
+  const double exact = std::accumulate(values.begin(), values.end(), 0.0) / target;
+  return static_cast<int>(std::ceil(exact - 1e-9));
 }
 
 std::string plural(int n, const std::string& one, const std::string& many) {
@@ -98,13 +109,14 @@ Proposal propose(const Metric& m, const std::vector<ReplicaSample>& replicas, in
   const std::string base = m.describe(usage, relation(ratio));
   if (!up_with_unready && missing == 0) {
     if (within_tolerance(ratio)) return {true, current, "within tolerance: " + base};
-    return {true, static_cast<int>(std::ceil(ratio * static_cast<double>(values.size()))), base};
+    return {true, replicas_for(values, m.target), base};
   }
 
   std::vector<std::string> counted_as;
   if (missing > 0 && ratio < 1.0) {
-    values.insert(values.end(), static_cast<std::size_t>(missing), m.target);
-    counted_as.push_back(plural(missing, "replica", "replicas") + " without it at the target");
+    values.insert(values.end(), static_cast<std::size_t>(missing), m.missing_on_scale_down());
+    counted_as.push_back(plural(missing, "replica", "replicas") + " without it at " +
+                         m.value(m.missing_on_scale_down()));
   } else if (missing > 0 && ratio > 1.0) {
     values.insert(values.end(), static_cast<std::size_t>(missing), 0.0);
     counted_as.push_back(plural(missing, "replica", "replicas") + " without it at 0");
@@ -121,7 +133,7 @@ Proposal propose(const Metric& m, const std::vector<ReplicaSample>& replicas, in
   if (within_tolerance(new_ratio)) return {true, current, base + note + ", within tolerance)"};
   if ((ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0))
     return {true, current, base + note + ", the other direction: keep " + std::to_string(current) + ")"};
-  const int replicas_wanted = static_cast<int>(std::ceil(new_ratio * static_cast<double>(values.size())));
+  const int replicas_wanted = replicas_for(values, m.target);
   if ((new_ratio < 1.0 && replicas_wanted > current) || (new_ratio > 1.0 && replicas_wanted < current))
     return {true, current,
             base + note + ", the count would move the other way: keep " + std::to_string(current) + ")"};
@@ -352,7 +364,7 @@ Decision Autoscaler::step(Clock::time_point now, const Observation& observation,
 }
 
 void Autoscaler::remember(const Decision& d) {
-  // A run of no_action decisions keeps only its newest: the history is what changed, and why not now.
+  // A no_action stays only while it is the latest decision: the history is what changed, and why not now.
   if (!history_.empty() && history_.front().action == Decision::NoAction) history_.pop_front();
   history_.push_front(d);
   while (history_.size() > history_capacity_) history_.pop_back();

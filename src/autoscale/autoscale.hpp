@@ -10,8 +10,9 @@
 //   refuse to scale up for a minute while the service is under load.
 // - A replica that is not ready is left out of every metric (Kubernetes does so for CPU only): a
 //   kernel that is still starting reports neither its steady memory nor its pending requests.
-// - A replica without a metric counts as 100% of the target on a scale-down, for every metric (the
-//   documented rule; Kubernetes' resource metrics use max(100%, target) of the request).
+// - A replica without a metric counts, on a scale-down, as Kubernetes counts it: a utilization (CPU,
+//   memory) as max(100%, target) of its limit, pending requests (a per-replica value) as the target.
+//   Kubernetes' documentation says "100% of the desired value"; its code, followed here, does this.
 // - step() assumes its decision is carried out: the scale event is recorded at once for the rate
 //   limits. A scale that fails shows in the next observation's current_replicas and, for 15 s, in a
 //   rate limit that counts it (a short back-off).
