@@ -15,6 +15,15 @@
 #include <zmq_addon.hpp>
 
 namespace fleet::kernel {
+
+using jupyter::decode;
+using jupyter::Decoded;
+using jupyter::encode;
+using jupyter::iso8601_now;
+using jupyter::kProtocolVersion;
+using jupyter::make_child;
+using jupyter::new_uuid;
+
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);

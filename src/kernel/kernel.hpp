@@ -12,10 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jupyter/wire.hpp"
 #include "kernel/clients.hpp"
 #include "kernel/connection_file.hpp"
 #include "kernel/interpreter.hpp"
-#include "kernel/wire.hpp"
 
 namespace zmq {
 class context_t;
@@ -23,6 +23,9 @@ class socket_t;
 }  // namespace zmq
 
 namespace fleet::kernel {
+
+using jupyter::Message;
+using jupyter::Signer;
 
 struct KernelOptions {
   ConnectionInfo connection;  // ports 0 are chosen at bind time

@@ -14,11 +14,12 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "jupyter/wire.hpp"
 #include "kernel/clients.hpp"
 #include "kernel/kernel.hpp"
-#include "kernel/wire.hpp"
 
 using namespace fleet::kernel;
+using namespace fleet::jupyter;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
