@@ -29,6 +29,21 @@ using jupyter::new_uuid;
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// How often control tries for the interpreter while a checkpoint or restore waits for it.
+constexpr auto kWaitingPollInterval = std::chrono::milliseconds(10);
+constexpr double kDefaultStateTimeout = 10;  // seconds
+
+bool is_state_request(const std::string& type) {
+  return type == "llmspell_checkpoint_request" || type == "llmspell_restore_request";
+}
+
+std::string reply_type(const std::string& request_type) {
+  return request_type.substr(0, request_type.size() - std::strlen("request")) + "reply";
+}
+
+nlohmann::json error_content(const std::string& ename, const std::string& evalue) {
+  return {{"status", "error"}, {"ename", ename}, {"evalue", evalue}, {"traceback", {ename + ": " + evalue}}};
+}
 
 // A signal (SIGTERM, SIGINT) interrupts zmq calls with EINTR, which cppzmq throws: that only means
 // "look at the flags again", so it reads as "nothing happened".
@@ -245,6 +260,9 @@ void Kernel::execution_loop(const std::atomic<bool>& stop) {
       request = std::move(requests_.front());
       requests_.pop_front();
     }
+    // A checkpoint or restore waiting on control goes first: it needs the interpreter to itself.
+    while (control_waiting_ && !should_stop(stop)) std::this_thread::sleep_for(kWaitingPollInterval / 2);
+    std::lock_guard use(interpreter_use_);
     // A restart answered on control applies before the next request runs, even one that
     // arrived while this thread was running another.
     apply_pending_restart();
@@ -269,21 +287,91 @@ void Kernel::apply_pending_restart() {
   spdlog::info("kernel restarted: interpreter state cleared");
 }
 
+// Checkpoints and restores wait here for the interpreter (up to their timeout) while control keeps
+// answering everything else: an interrupt for the very execution they wait on, say.
 void Kernel::control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   while (!should_stop(stop)) {
     if (interrupt.exchange(false)) {  // SIGINT
       std::lock_guard lock(interpreter_mutex_);
       interpreter_->interrupt_requested = true;
     }
+    serve_waiting_state_requests();
     zmq::pollitem_t items[] = {{static_cast<void*>(*control_), 0, ZMQ_POLLIN, 0}};
-    if (!wait_readable(items, 1)) continue;
+    if (!wait_readable(items, 1, waiting_.empty() ? kPollInterval : kWaitingPollInterval)) continue;
     auto frames = receive(*control_);
     Decoded d = decode(frames, signer_);
     if (!d.message) {
       spdlog::warn("control: dropped a message: {}", describe(*d.error));
       continue;
     }
+    if (is_state_request(d.message->type())) {
+      double timeout = kDefaultStateTimeout;
+      if (auto t = d.message->content.find("timeout"); t != d.message->content.end() && t->is_number())
+        timeout = std::clamp(t->get<double>(), 0.0, 3600.0);
+      auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(timeout));
+      waiting_.push_back({std::move(*d.message), deadline});
+      continue;
+    }
     handle(Via::control, *d.message);
+  }
+  control_waiting_ = false;
+  for (const WaitingRequest& w : waiting_)
+    reply(Via::control, w.request, reply_type(w.request.type()),
+          error_content("KernelStopping", "the kernel stopped before the interpreter was free"));
+  waiting_.clear();
+}
+
+// Runs every waiting request if the interpreter is free now, else answers those out of time.
+void Kernel::serve_waiting_state_requests() {
+  if (waiting_.empty()) return;
+  control_waiting_ = true;
+  std::unique_lock use(interpreter_use_, std::try_to_lock);
+  if (use.owns_lock()) {
+    apply_pending_restart();  // a restart answered before this request is seen by it
+    for (const WaitingRequest& w : waiting_) handle(Via::control, w.request);
+    waiting_.clear();
+  } else {
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(waiting_, [&](const WaitingRequest& w) {
+      if (w.deadline > now) return false;
+      reply(Via::control, w.request, reply_type(w.request.type()),
+            error_content("KernelBusy", "the interpreter did not become free in time: code is running"));
+      return true;
+    });
+  }
+  if (waiting_.empty()) control_waiting_ = false;
+}
+
+// Called with interpreter_use_ held.
+nlohmann::json Kernel::checkpoint_reply() {
+  Checkpoint c = interpreter_->checkpoint();
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const Skipped& s : c.skipped) skipped.push_back({{"name", s.name}, {"type", s.type}});
+  spdlog::info("checkpoint: {} globals, {} tables, {} skipped", c.state["globals"].size(),
+               c.state["tables"].size(), c.skipped.size());
+  return {{"status", "ok"},
+          {"language", interpreter_->language().name},
+          {"state", std::move(c.state)},
+          {"skipped", std::move(skipped)}};
+}
+
+// Called with interpreter_use_ held.
+nlohmann::json Kernel::restore_reply(const Message& request) {
+  auto state = request.content.find("state");
+  if (state == request.content.end()) return error_content("InvalidState", "the request has no state");
+  std::string language = interpreter_->language().name;
+  if (state->is_object() && state->contains("language") && (*state)["language"].is_string() &&
+      (*state)["language"] != language)
+    return error_content("LanguageMismatch", "a " + (*state)["language"].get<std::string>() +
+                                                 " state cannot be restored into a " + language + " kernel");
+  try {
+    std::vector<std::string> restored = interpreter_->restore(*state);
+    spdlog::info("restore: {} globals", restored.size());
+    return {{"status", "ok"}, {"restored", restored}};
+  } catch (const std::invalid_argument& e) {
+    return error_content("InvalidState", e.what());
   }
 }
 
@@ -380,6 +468,10 @@ void Kernel::handle(Via via, const Message& request) {
     reply(via, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
   } else if (type == "llmspell_status_request") {
     reply(via, request, "llmspell_status_reply", status());
+  } else if (type == "llmspell_checkpoint_request" && on_control) {
+    reply(via, request, "llmspell_checkpoint_reply", checkpoint_reply());
+  } else if (type == "llmspell_restore_request" && on_control) {
+    reply(via, request, "llmspell_restore_reply", restore_reply(request));
   } else {
     spdlog::warn("{}: unsupported message type \"{}\"", on_control ? "control" : "shell", type);
   }

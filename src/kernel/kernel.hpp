@@ -2,12 +2,15 @@
 // The shell thread owns the shell socket and keeps receiving while code runs: requests queue up for
 // an execution thread that runs them in order and hands its replies back to the shell thread
 // (a queue and an inproc wake socket). Control answers while code runs (interrupt, shutdown,
-// status); iopub is shared under a lock. A further thread reads the shell and iopub socket monitors
-// to count connected clients. Busy/idle, the time of the last activity, the execute requests not yet
-// answered and the client count go to a status file the fleet reads.
+// status); a checkpoint or restore waits there, up to a timeout, for the interpreter to be free,
+// without holding up the other control requests. iopub is shared under a lock. A further thread
+// reads the shell and iopub socket monitors to count connected clients. Busy/idle, the time of the
+// last activity, the execute requests not yet answered and the client count go to a status file
+// the fleet reads.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -69,6 +72,9 @@ class Kernel {
   void execution_loop(const std::atomic<bool>& stop);
   void apply_pending_restart();
   void control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt);
+  void serve_waiting_state_requests();
+  nlohmann::json checkpoint_reply();
+  nlohmann::json restore_reply(const Message& request);
   void heartbeat_loop(const std::atomic<bool>& stop);
   void monitor_loop(const std::atomic<bool>& stop);
   bool should_stop(const std::atomic<bool>& stop) const { return stop.load() || shutdown_.load(); }
@@ -90,6 +96,16 @@ class Kernel {
   std::string started_at_;
   std::unique_ptr<Interpreter> interpreter_;  // only the execution thread replaces it (restart)...
   mutable std::mutex interpreter_mutex_;      // ...under this lock, which control takes to reach it
+  // The interpreter runs one thing at a time: the execution thread holds this while it runs a shell
+  // request, the control thread while it checkpoints or restores.
+  std::mutex interpreter_use_;
+  // Control waits for the interpreter: the execution thread lets it in before its next request.
+  std::atomic<bool> control_waiting_{false};
+  struct WaitingRequest {
+    Message request;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::vector<WaitingRequest> waiting_;  // checkpoints and restores; the control thread's only
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> shell_, control_, stdin_, iopub_, heartbeat_;
   std::unique_ptr<zmq::socket_t> shell_monitor_, iopub_monitor_;  // read by the monitor thread only
