@@ -2,23 +2,25 @@
 #   util    <- nothing of the project          engine  <- util
 #   compose <- util                            pool    <- util (pure policy)
 #   autoscale <- util (pure policy)
-#   fleet   <- util, engine, compose, pool, autoscale
+#   fleet   <- util, jupyter, engine, compose, pool, autoscale
 #   server  <- util and the fleet's door only (fleet.hpp, rows.hpp, errors.hpp)
 #   cli     <- util, the fleet's door and the server's entry (server/server.hpp)
-#   kernel  <- util (the in-container program shares nothing else with the manager)
+#   jupyter <- util (the wire protocol and its client, shared by the kernel and the manager)
+#   kernel  <- util, jupyter (the in-container program shares nothing else with the manager)
 # Run: cmake -DSOURCE_DIR=<repo> -P tests/layering.cmake (registered with ctest as unit.layering).
 set(allowed_util "util/")
 set(allowed_engine "util/|engine/")
 set(allowed_compose "util/|compose/")
 set(allowed_pool "util/|pool/")
 set(allowed_autoscale "util/|autoscale/")
-set(allowed_fleet "util/|engine/|compose/|pool/|autoscale/|fleet/")
+set(allowed_jupyter "util/|jupyter/")
+set(allowed_fleet "util/|jupyter/|engine/|compose/|pool/|autoscale/|fleet/")
 set(allowed_server "util/|server/|fleet/fleet\\.hpp|fleet/rows\\.hpp|fleet/errors\\.hpp")
 set(allowed_cli "util/|cli/|server/server\\.hpp|fleet/fleet\\.hpp|fleet/rows\\.hpp|fleet/errors\\.hpp")
-set(allowed_kernel "util/|kernel/")
+set(allowed_kernel "util/|jupyter/|kernel/")
 
 set(failures "")
-foreach(module util engine compose pool autoscale fleet server cli kernel)
+foreach(module util jupyter engine compose pool autoscale fleet server cli kernel)
   file(GLOB sources ${SOURCE_DIR}/src/${module}/*.cpp ${SOURCE_DIR}/src/${module}/*.hpp)
   foreach(source ${sources})
     file(STRINGS ${source} includes REGEX "^#include \"[a-z]+/")

@@ -1,7 +1,9 @@
 #include "kernel/interpreter.hpp"
 
 #include <cctype>
+#include <cstdint>
 #include <sstream>
+#include <stdexcept>
 
 namespace fleet::kernel {
 
@@ -19,6 +21,43 @@ std::vector<std::string> split_lines(const std::string& text) {
   std::stringstream s(text);
   for (std::string line; std::getline(s, line);) lines.push_back(line);
   return lines;
+}
+
+void check_state_outline(const nlohmann::json& state, const std::string& language) {
+  if (!state.is_object()) throw std::invalid_argument("a state is a JSON object");
+  if (state.value("format", "") != kStateFormat)
+    throw std::invalid_argument(std::string("not a state of format ") + kStateFormat);
+  auto from = state.find("language");
+  if (from == state.end() || !from->is_string()) throw std::invalid_argument("the state names no language");
+  if (*from != language)
+    throw std::invalid_argument("a " + from->get<std::string>() + " state cannot be restored into " +
+                                language);
+  if (!state.contains("globals") || !state["globals"].is_object())
+    throw std::invalid_argument("the state's globals are not an object");
+  if (!state.contains("tables") || !state["tables"].is_array())
+    throw std::invalid_argument("the state's tables are not an array");
+  for (const auto& table : state["tables"])
+    if (!table.is_object()) throw std::invalid_argument("a table of the state is not an object");
+}
+
+bool valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<unsigned char>(text[i]);
+    std::size_t more = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : 4;
+    if (more == 4 || (more > 0 && i + more >= text.size())) return false;
+    std::uint32_t code = more == 0 ? c : c & (0x3f >> more);
+    for (std::size_t k = 1; k <= more; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next >> 6) != 0x2) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    // No overlong forms, no surrogates (CESU-8), nothing past U+10FFFF.
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (code < kMin[more] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return false;
+    i += more + 1;
+  }
+  return true;
 }
 
 Completion identifier_before(const std::string& code, std::size_t cursor) {

@@ -1,4 +1,5 @@
-// A language behind the kernel. One instance holds the state that persists across executions.
+// A language behind the kernel. One instance holds the state that persists across executions, and
+// can save the user's part of it as JSON (a checkpoint) and load it into another instance.
 #pragma once
 
 #include <atomic>
@@ -6,7 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace fleet::kernel {
 
@@ -35,6 +39,30 @@ struct Completion {
   std::size_t cursor_end = 0;
 };
 
+// A global (or an entry inside one: "t.f", "t[2]") a checkpoint leaves out, with its type.
+struct Skipped {
+  std::string name;
+  std::string type;  // "function", "userdata", "thread", "metatable" (the table itself is kept), ...
+};
+
+// The user's globals: the names created after the interpreter was, with values that are numbers,
+// strings, booleans and tables (objects, arrays) of them, nested, cycles and shared references
+// included. The state is JSON:
+//   {"format": "llmspell-state/1", "language": "lua", "globals": {NAME: VALUE}, "tables": [TABLE]}
+// VALUE: a JSON string, boolean, integer or float (Lua keeps the two apart: 3 and 3.0), null (JS),
+//   or an object with one key: {"ref": I} (tables[I]), {"float": "nan"|"inf"|"-inf"},
+//   {"bytes": BASE64} (a string that is not UTF-8), {"builtin": NAME} (a table of the language's own,
+//   such as `string` or `Math`, by reference), {"undefined": true} (JS).
+// TABLE: {"array": [VALUE], "fields": {KEY: VALUE}, "pairs": [[VALUE, VALUE]]}, each part optional:
+//   array holds keys 1..n (Lua) or the indexes of a JS array, fields string keys, pairs any other keys
+//   (Lua only). Each table is written once; every further reference to it is a ref.
+struct Checkpoint {
+  nlohmann::json state;
+  std::vector<Skipped> skipped;
+};
+
+inline constexpr const char* kStateFormat = "llmspell-state/1";
+
 class Interpreter {
  public:
   using Print = std::function<void(const std::string& text)>;
@@ -48,12 +76,22 @@ class Interpreter {
   virtual Completion complete(const std::string& code, std::size_t cursor) = 0;
   virtual LanguageInfo language() const = 0;
 
+  virtual Checkpoint checkpoint() = 0;
+  // Sets the state's globals (others stay as they are) and returns their names, sorted. Throws
+  // std::invalid_argument, changing nothing, for a malformed state or one of another language.
+  virtual std::vector<std::string> restore(const nlohmann::json& state) = 0;
+
   // Set from another thread to stop a running execution with a KeyboardInterrupt-like error.
   std::atomic<bool> interrupt_requested{false};
 };
 
 // "lua" or "javascript" (also "js"); nullptr for anything else.
 std::unique_ptr<Interpreter> make_interpreter(const std::string& language);
+
+// Throws std::invalid_argument unless `state` has the format's outline and is for `language`.
+void check_state_outline(const nlohmann::json& state, const std::string& language);
+// Whether a string can be written as a JSON string as it is.
+bool valid_utf8(std::string_view text);
 
 // Text split at newlines (a traceback's lines).
 std::vector<std::string> split_lines(const std::string& text);

@@ -5,9 +5,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "kernel/interpreter.hpp"
+#include "util/base64.hpp"
 
 namespace fleet::kernel {
 namespace {
@@ -16,8 +22,206 @@ constexpr const char* kSelfKey =
     "\xff"
     "llmspellInterpreter";  // hidden symbol key
 
+constexpr int kMaxDepth = 200;  // objects nested deeper are skipped: the C++ stack is not Duktape's
+
+using nlohmann::json;
+
 class JsInterpreter;
 JsInterpreter* self_of(duk_context* ctx);
+
+// Leaves the Duktape stack as it found it, whichever way the scope ends.
+class StackGuard {
+ public:
+  explicit StackGuard(duk_context* ctx) : ctx_(ctx), top_(duk_get_top(ctx)) {}
+  ~StackGuard() { duk_set_top(ctx_, top_); }
+  StackGuard(const StackGuard&) = delete;
+  StackGuard& operator=(const StackGuard&) = delete;
+
+ private:
+  duk_context* ctx_;
+  duk_idx_t top_;
+};
+
+std::string string_at(duk_context* ctx, duk_idx_t index) {
+  duk_size_t size = 0;
+  const char* data = duk_get_lstring(ctx, index, &size);
+  return data ? std::string(data, size) : std::string();
+}
+
+json encode_string(const std::string& text) {
+  if (valid_utf8(text)) return text;
+  return {{"bytes", util::base64_encode(text)}};  // Duktape keeps non-BMP characters as CESU-8
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
+  });
+}
+
+// The user's globals as a state: each object or array gets an id the first time it is met. Only
+// plain objects (their prototype is Object.prototype or null) and arrays are saved, with their own
+// enumerable properties; getters are not called.
+class JsEncoder {
+ public:
+  JsEncoder(duk_context* ctx, const std::unordered_map<void*, std::string>& builtins, void* object_prototype,
+            Checkpoint& out)
+      : ctx_(ctx), builtins_(builtins), object_prototype_(object_prototype), out_(out) {}
+
+  // The value at `index`; nothing when it cannot be saved (then listed as skipped under `path`).
+  std::optional<json> value(duk_idx_t index, const std::string& path, int depth) {
+    index = duk_normalize_index(ctx_, index);
+    switch (duk_get_type(ctx_, index)) {
+      case DUK_TYPE_UNDEFINED:
+        return json{{"undefined", true}};
+      case DUK_TYPE_NULL:
+        return json(nullptr);
+      case DUK_TYPE_BOOLEAN:
+        return json(static_cast<bool>(duk_get_boolean(ctx_, index)));
+      case DUK_TYPE_NUMBER: {
+        double d = duk_get_number(ctx_, index);
+        if (std::isnan(d)) return json{{"float", "nan"}};
+        if (std::isinf(d)) return json{{"float", d > 0 ? "inf" : "-inf"}};
+        // Integral numbers as JSON integers: easier to read, and the same number once restored.
+        if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0 && !(d == 0 && std::signbit(d)))
+          return json(static_cast<std::int64_t>(d));
+        return json(d);
+      }
+      case DUK_TYPE_STRING:
+        return encode_string(string_at(ctx_, index));
+      case DUK_TYPE_OBJECT:
+        if (duk_is_function(ctx_, index)) break;
+        return object(index, path, depth);
+      default:
+        break;
+    }
+    out_.skipped.push_back({path, type_name(index)});
+    return std::nullopt;
+  }
+
+  json tables() { return std::move(tables_); }
+
+ private:
+  std::string type_name(duk_idx_t index) {
+    switch (duk_get_type(ctx_, index)) {
+      case DUK_TYPE_OBJECT:
+        return duk_is_function(ctx_, index) ? "function" : "object";
+      case DUK_TYPE_BUFFER:
+        return "buffer";
+      case DUK_TYPE_POINTER:
+        return "pointer";
+      case DUK_TYPE_LIGHTFUNC:
+        return "function";
+      default:
+        return "unknown";
+    }
+  }
+
+  // Own enumerable data properties with their keys, in order; accessors are listed as skipped.
+  std::vector<std::string> own_keys(duk_idx_t index) {
+    std::vector<std::string> keys;
+    duk_enum(ctx_, index, DUK_ENUM_OWN_PROPERTIES_ONLY);
+    while (duk_next(ctx_, -1, 0)) {
+      keys.push_back(string_at(ctx_, -1));
+      duk_pop(ctx_);
+    }
+    duk_pop(ctx_);
+    return keys;
+  }
+
+  std::optional<json> object(duk_idx_t index, const std::string& path, int depth) {
+    void* identity = duk_get_heapptr(ctx_, index);
+    if (auto b = builtins_.find(identity); b != builtins_.end()) return json{{"builtin", b->second}};
+    if (auto seen = ids_.find(identity); seen != ids_.end()) return json{{"ref", seen->second}};
+    bool array = duk_is_array(ctx_, index);
+    if (!array) {
+      duk_get_prototype(ctx_, index);
+      void* prototype = duk_is_object(ctx_, -1) ? duk_get_heapptr(ctx_, -1) : nullptr;
+      duk_pop(ctx_);
+      if (prototype && prototype != object_prototype_) {
+        out_.skipped.push_back({path, "object with a prototype (" + class_name(index) + ")"});
+        return std::nullopt;
+      }
+    }
+    if (depth > kMaxDepth || !duk_check_stack(ctx_, 8)) {
+      out_.skipped.push_back({path, "object nested too deep"});
+      return std::nullopt;
+    }
+    // Numbered before its properties are: a cycle back to it finds the id.
+    std::size_t id = tables_.size();
+    ids_.emplace(identity, id);
+    tables_.push_back(json::object());
+    json elements = json::array(), fields = json::object();
+    duk_size_t length = array ? duk_get_length(ctx_, index) : 0;
+    for (duk_size_t i = 0; i < length; ++i) {
+      std::string name = path + "[" + std::to_string(i) + "]";
+      if (!data_property(index, std::to_string(i))) {
+        elements.push_back(json{{"undefined", true}});  // a hole, or a getter: not called
+        continue;
+      }
+      duk_get_prop_index(ctx_, index, static_cast<duk_uarridx_t>(i));
+      auto v = value(-1, name, depth + 1);
+      duk_pop(ctx_);
+      elements.push_back(v ? std::move(*v) : json{{"undefined", true}});
+    }
+    for (const std::string& key : own_keys(index)) {
+      if (array && is_index_below(key, length)) continue;
+      std::string name =
+          is_identifier(key) ? path + "." + key : path + "[" + json(encode_string(key)).dump() + "]";
+      if (!data_property(index, key)) {
+        out_.skipped.push_back({name, "accessor"});
+        continue;
+      }
+      duk_get_prop_lstring(ctx_, index, key.data(), key.size());
+      auto v = value(-1, name, depth + 1);
+      duk_pop(ctx_);
+      if (!v) continue;
+      if (!valid_utf8(key)) {
+        out_.skipped.push_back({name, "key that is not UTF-8"});
+        continue;
+      }
+      fields[key] = std::move(*v);
+    }
+    json& t = tables_[id];
+    if (array) t["array"] = std::move(elements);
+    if (!fields.empty() || !array) t["fields"] = std::move(fields);
+    return json{{"ref", id}};
+  }
+
+  // Whether `key` is an own property holding a value (not a getter, which would run user code).
+  bool data_property(duk_idx_t index, const std::string& key) {
+    duk_push_lstring(ctx_, key.data(), key.size());
+    duk_get_prop_desc(ctx_, index, 0);
+    bool data = duk_is_object(ctx_, -1) && duk_has_prop_string(ctx_, -1, "value");
+    duk_pop(ctx_);
+    return data;
+  }
+
+  static bool is_index_below(const std::string& key, duk_size_t length) {
+    if (key.empty() || key.size() > 10 || !std::all_of(key.begin(), key.end(), ::isdigit)) return false;
+    if (key.size() > 1 && key[0] == '0') return false;
+    return std::stoull(key) < length;
+  }
+
+  std::string class_name(duk_idx_t index) {
+    std::string name = "object";
+    if (duk_get_prop_string(ctx_, index, "constructor") && duk_is_function(ctx_, -1)) {
+      duk_get_prop_string(ctx_, -1, "name");
+      if (duk_is_string(ctx_, -1) && duk_get_length(ctx_, -1) > 0) name = string_at(ctx_, -1);
+      duk_pop(ctx_);
+    }
+    duk_pop(ctx_);
+    return name;
+  }
+
+  duk_context* ctx_;
+  const std::unordered_map<void*, std::string>& builtins_;
+  void* object_prototype_;
+  Checkpoint& out_;
+  std::unordered_map<void*, std::size_t> ids_;
+  json tables_ = json::array();
+};
 
 class JsInterpreter : public Interpreter {
  public:
@@ -37,6 +241,7 @@ class JsInterpreter : public Interpreter {
       duk_put_prop_string(ctx_, -2, name);
     }
     duk_put_global_string(ctx_, "console");
+    take_baseline();
   }
   ~JsInterpreter() override { duk_destroy_heap(ctx_); }
 
@@ -92,6 +297,91 @@ class JsInterpreter : public Interpreter {
     return c;
   }
 
+  Checkpoint checkpoint() override {
+    StackGuard guard(ctx_);
+    Checkpoint out;
+    JsEncoder encoder(ctx_, builtins_, object_prototype_, out);
+    json globals = json::object();
+    duk_push_global_object(ctx_);
+    duk_idx_t global = duk_get_top_index(ctx_);
+    duk_enum(ctx_, global, DUK_ENUM_OWN_PROPERTIES_ONLY | DUK_ENUM_INCLUDE_NONENUMERABLE);
+    std::vector<std::string> names;
+    while (duk_next(ctx_, -1, 0)) {
+      std::string name = string_at(ctx_, -1);
+      if (!baseline_.count(name) && valid_utf8(name)) names.push_back(name);
+      duk_pop(ctx_);
+    }
+    duk_pop(ctx_);
+    for (const std::string& name : names) {
+      duk_get_prop_lstring(ctx_, global, name.data(), name.size());
+      if (auto v = encoder.value(-1, name, 0)) globals[name] = std::move(*v);
+      duk_pop(ctx_);
+    }
+    out.state = {{"format", kStateFormat},
+                 {"language", "javascript"},
+                 {"globals", std::move(globals)},
+                 {"tables", encoder.tables()}};
+    return out;
+  }
+
+  std::vector<std::string> restore(const json& state) override {
+    check_state_outline(state, "javascript");
+    StackGuard guard(ctx_);
+    try {
+      const json& tables = state["tables"];
+      if (!duk_check_stack(
+              ctx_, static_cast<duk_idx_t>(std::min<std::size_t>(state["globals"].size(), 100000)) + 8))
+        throw std::invalid_argument("too many globals");
+      // Every object first, then their properties (which may refer to any of them), then the
+      // globals, each value pushed before any is set: a bad value changes nothing.
+      duk_idx_t made = duk_push_array(ctx_);
+      for (std::size_t i = 0; i < tables.size(); ++i) {
+        if (tables[i].contains("array"))
+          duk_push_array(ctx_);
+        else
+          duk_push_object(ctx_);
+        duk_put_prop_index(ctx_, made, static_cast<duk_uarridx_t>(i));
+      }
+      for (std::size_t i = 0; i < tables.size(); ++i) {
+        duk_get_prop_index(ctx_, made, static_cast<duk_uarridx_t>(i));
+        duk_idx_t object = duk_get_top_index(ctx_);
+        for (const auto& [part, content] : tables[i].items()) {
+          if (part == "array") {
+            duk_uarridx_t k = 0;
+            for (const auto& v : content.get_ref<const json::array_t&>()) {
+              push(v, made, tables.size());
+              duk_put_prop_index(ctx_, object, k++);
+            }
+          } else if (part == "fields") {
+            for (const auto& [key, v] : content.get_ref<const json::object_t&>()) {
+              // Defined, not assigned: a "__proto__" key is a property, not a new prototype.
+              duk_push_lstring(ctx_, key.data(), key.size());
+              push(v, made, tables.size());
+              duk_def_prop(ctx_, object,
+                           DUK_DEFPROP_HAVE_VALUE | DUK_DEFPROP_SET_WRITABLE | DUK_DEFPROP_SET_ENUMERABLE |
+                               DUK_DEFPROP_SET_CONFIGURABLE);
+            }
+          } else {
+            throw std::invalid_argument("not a JavaScript table part: \"" + part + "\"");
+          }
+        }
+        duk_pop(ctx_);
+      }
+      std::vector<std::string> names;
+      for (const auto& [name, v] : state["globals"].items()) {
+        if (baseline_.count(name))
+          throw std::invalid_argument("\"" + name + "\" is the interpreter's own global");
+        push(v, made, tables.size());
+        names.push_back(name);
+      }
+      for (auto name = names.rbegin(); name != names.rend(); ++name)
+        duk_put_global_lstring(ctx_, name->data(), name->size());
+      return names;  // sorted: they come from a JSON object
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("malformed state: ") + e.what());
+    }
+  }
+
   LanguageInfo language() const override {
     long v = DUK_VERSION;
     std::string version =
@@ -100,6 +390,81 @@ class JsInterpreter : public Interpreter {
   }
 
  private:
+  // Names that exist before any user code ran, and their objects, to tell the user's globals apart.
+  void take_baseline() {
+    duk_push_global_object(ctx_);
+    duk_enum(ctx_, -1, DUK_ENUM_OWN_PROPERTIES_ONLY | DUK_ENUM_INCLUDE_NONENUMERABLE);
+    while (duk_next(ctx_, -1, 1)) {
+      std::string name = string_at(ctx_, -2);
+      baseline_.insert(name);
+      if (duk_is_object(ctx_, -1)) builtins_.emplace(duk_get_heapptr(ctx_, -1), name);
+      duk_pop_2(ctx_);
+    }
+    duk_pop(ctx_);
+    duk_get_prop_string(ctx_, -1, "Object");
+    duk_get_prop_string(ctx_, -1, "prototype");
+    object_prototype_ = duk_get_heapptr(ctx_, -1);  // reachable from the global object as long as it lives
+    duk_pop_3(ctx_);
+  }
+
+  // Pushes a state's value; objects come from the array at `made` (ids 0..count-1).
+  void push(const json& v, duk_idx_t made, std::size_t count) {
+    switch (v.type()) {
+      case json::value_t::string: {
+        const auto& text = v.get_ref<const std::string&>();
+        duk_push_lstring(ctx_, text.data(), text.size());
+        return;
+      }
+      case json::value_t::boolean:
+        duk_push_boolean(ctx_, v.get<bool>());
+        return;
+      case json::value_t::null:
+        duk_push_null(ctx_);
+        return;
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned:
+      case json::value_t::number_float:
+        duk_push_number(ctx_, v.get<double>());
+        return;
+      case json::value_t::object:
+        if (v.size() == 1) {
+          if (v.contains("ref")) {
+            std::size_t id = v["ref"].get<std::size_t>();
+            if (id >= count) throw std::invalid_argument("a ref to no table: " + std::to_string(id));
+            duk_get_prop_index(ctx_, made, static_cast<duk_uarridx_t>(id));
+            return;
+          }
+          if (v.contains("undefined")) {
+            duk_push_undefined(ctx_);
+            return;
+          }
+          if (v.contains("float")) {
+            const std::string& f = v["float"].get_ref<const std::string&>();
+            if (f != "nan" && f != "inf" && f != "-inf") throw std::invalid_argument("no such float: " + f);
+            duk_push_number(ctx_, f == "nan"   ? std::numeric_limits<double>::quiet_NaN()
+                                  : f == "inf" ? std::numeric_limits<double>::infinity()
+                                               : -std::numeric_limits<double>::infinity());
+            return;
+          }
+          if (v.contains("bytes")) {
+            std::string bytes = util::base64_decode(v["bytes"].get_ref<const std::string&>());
+            duk_push_lstring(ctx_, bytes.data(), bytes.size());
+            return;
+          }
+          if (v.contains("builtin")) {
+            const std::string& name = v["builtin"].get_ref<const std::string&>();
+            if (!baseline_.count(name)) throw std::invalid_argument("no builtin object \"" + name + "\"");
+            duk_get_global_lstring(ctx_, name.data(), name.size());
+            if (!duk_is_object(ctx_, -1)) throw std::invalid_argument("no builtin object \"" + name + "\"");
+            return;
+          }
+        }
+        [[fallthrough]];
+      default:
+        throw std::invalid_argument("not a JavaScript value in a state: " + v.dump());
+    }
+  }
+
   // text/plain as a REPL shows it: strings quoted, objects and arrays as JSON.
   std::string render(duk_idx_t index) {
     if (duk_is_string(ctx_, index) || duk_is_object(ctx_, index)) {
@@ -181,6 +546,9 @@ class JsInterpreter : public Interpreter {
   duk_context* ctx_;
   const Print* print_ = nullptr;
   bool interrupted_ = false;
+  std::set<std::string> baseline_;
+  std::unordered_map<void*, std::string> builtins_;
+  void* object_prototype_ = nullptr;
   friend JsInterpreter* self_of(duk_context* ctx);
 };
 

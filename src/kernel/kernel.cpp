@@ -5,25 +5,52 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 
 #include <fstream>
+#include <iterator>
 #include <thread>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
 namespace fleet::kernel {
+
+using jupyter::decode;
+using jupyter::Decoded;
+using jupyter::encode;
+using jupyter::iso8601_now;
+using jupyter::kProtocolVersion;
+using jupyter::make_child;
+using jupyter::new_uuid;
+
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// How often control tries for the interpreter while a checkpoint or restore waits for it.
+constexpr auto kWaitingPollInterval = std::chrono::milliseconds(10);
+constexpr double kDefaultStateTimeout = 10;  // seconds
+
+bool is_state_request(const std::string& type) {
+  return type == "llmspell_checkpoint_request" || type == "llmspell_restore_request";
+}
+
+std::string reply_type(const std::string& request_type) {
+  return request_type.substr(0, request_type.size() - std::strlen("request")) + "reply";
+}
+
+nlohmann::json error_content(const std::string& ename, const std::string& evalue) {
+  return {{"status", "error"}, {"ename", ename}, {"evalue", evalue}, {"traceback", {ename + ": " + evalue}}};
+}
 
 // A signal (SIGTERM, SIGINT) interrupts zmq calls with EINTR, which cppzmq throws: that only means
 // "look at the flags again", so it reads as "nothing happened".
-bool wait_readable(zmq::pollitem_t* items, std::size_t count) {
+bool wait_readable(zmq::pollitem_t* items, std::size_t count,
+                   std::chrono::milliseconds timeout = kPollInterval) {
   try {
-    return zmq::poll(items, count, kPollInterval) > 0;
+    return zmq::poll(items, count, timeout) > 0;
   } catch (const zmq::error_t& e) {
     if (e.num() == EINTR) return false;
     throw;
@@ -94,6 +121,10 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   stdin_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   iopub_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pub);
   heartbeat_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::rep);
+  wake_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pair);
+  wake_->bind("inproc://llmspell-wake");
+  wake_writer_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::pair);
+  wake_writer_->connect("inproc://llmspell-wake");
   shell_monitor_ = watch_connections(*context_, *shell_, "shell");
   iopub_monitor_ = watch_connections(*context_, *iopub_, "iopub");
   ConnectionInfo& c = options_.connection;
@@ -119,11 +150,13 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, &previous);
+  std::thread execution([&] { execution_loop(stop); });
   std::thread control([&] { control_loop(stop, interrupt); });
   std::thread heartbeat([&] { heartbeat_loop(stop); });
   std::thread monitor([&] { monitor_loop(stop); });
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   shell_loop(stop);
+  execution.join();
   control.join();
   heartbeat.join();
   monitor.join();
@@ -131,12 +164,16 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
     std::lock_guard lock(status_mutex_);
     execution_state_ = "stopped";
     clients_.clear();  // the sockets close next: a stopped kernel serves no one
+    if (pending_ > 0) spdlog::info("{} queued execute requests not run", pending_);
+    pending_ = 0;  // nor answers anything more
   }
   write_status_file();
   spdlog::info("kernel {} stopped", options_.kernel_id);
   // The monitors' inproc peers go before the watched sockets, so nothing waits on them at exit.
   shell_monitor_.reset();
   iopub_monitor_.reset();
+  wake_writer_.reset();
+  wake_.reset();
   shell_.reset();
   control_.reset();
   stdin_.reset();
@@ -145,24 +182,97 @@ void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   context_.reset();
 }
 
+// Stops reading new requests at a stop, but runs until the execution thread has finished the
+// request it was running and its reply is sent.
 void Kernel::shell_loop(const std::atomic<bool>& stop) {
-  while (!should_stop(stop)) {
-    zmq::pollitem_t items[] = {{static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0},
+  for (;;) {
+    bool stopping = should_stop(stop);
+    bool finished;
+    {
+      std::lock_guard lock(queue_mutex_);
+      finished = execution_finished_;
+    }
+    send_shell_replies();
+    if (finished) return;
+    zmq::pollitem_t items[] = {{static_cast<void*>(*wake_), 0, ZMQ_POLLIN, 0},
+                               {static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0},
                                {static_cast<void*>(*stdin_), 0, ZMQ_POLLIN, 0}};
-    if (!wait_readable(items, 2)) continue;
-    if (items[1].revents & ZMQ_POLLIN) receive(*stdin_);  // no input requests are made: drop
-    if (!(items[0].revents & ZMQ_POLLIN)) continue;
-    auto frames = receive(*shell_);
+    if (!wait_readable(items, stopping ? 1 : 3)) continue;
+    if (items[0].revents & ZMQ_POLLIN)
+      while (!receive(*wake_).empty()) {
+      }
+    if (stopping) continue;
+    if (items[2].revents & ZMQ_POLLIN) receive(*stdin_);  // no input requests are made: drop
+    if (items[1].revents & ZMQ_POLLIN) receive_shell_requests();
+  }
+}
+
+// Everything readable now, in order of arrival: a request queued behind a running one is counted
+// as pending at once.
+void Kernel::receive_shell_requests() {
+  bool counted = false;
+  for (auto frames = receive(*shell_); !frames.empty(); frames = receive(*shell_)) {
     Decoded d = decode(frames, signer_);
     if (!d.message) {
       spdlog::warn("shell: dropped a message: {}", describe(*d.error));
       continue;
     }
-    // A restart answered on control applies before the next request runs, even one that
-    // arrived while this thread was waiting.
-    apply_pending_restart();
-    handle(*shell_, *d.message, false);
+    if (d.message->type() == "execute_request") {
+      std::lock_guard lock(status_mutex_);
+      ++pending_;
+      counted = true;
+    }
+    {
+      std::lock_guard lock(queue_mutex_);
+      requests_.push_back(std::move(*d.message));
+    }
+    requests_queued_.notify_one();
   }
+  if (counted) write_status_file();
+}
+
+// An execute request counts as answered when its reply leaves: a client that has the reply and
+// asks for the status finds it no longer pending.
+void Kernel::send_shell_replies() {
+  std::deque<ShellReply> replies;
+  {
+    std::lock_guard lock(queue_mutex_);
+    replies.swap(replies_);
+  }
+  bool counted = false;
+  for (const ShellReply& r : replies) {
+    if (r.answers_execute) {
+      std::lock_guard lock(status_mutex_);
+      pending_ = std::max(0L, pending_ - 1);
+      counted = true;
+    }
+    send(*shell_, r.frames);
+  }
+  if (counted) write_status_file();
+}
+
+void Kernel::execution_loop(const std::atomic<bool>& stop) {
+  while (!should_stop(stop)) {
+    Message request;
+    {
+      std::unique_lock lock(queue_mutex_);
+      if (!requests_queued_.wait_for(lock, kPollInterval, [&] { return !requests_.empty(); })) continue;
+      request = std::move(requests_.front());
+      requests_.pop_front();
+    }
+    // A checkpoint or restore waiting on control goes first: it needs the interpreter to itself.
+    while (control_waiting_ && !should_stop(stop)) std::this_thread::sleep_for(kWaitingPollInterval / 2);
+    std::lock_guard use(interpreter_use_);
+    // A restart answered on control applies before the next request runs, even one that
+    // arrived while this thread was running another.
+    apply_pending_restart();
+    handle(Via::shell, request);
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    execution_finished_ = true;
+  }
+  wake_writer_->send(zmq::str_buffer("done"), zmq::send_flags::dontwait);
 }
 
 void Kernel::apply_pending_restart() {
@@ -177,21 +287,91 @@ void Kernel::apply_pending_restart() {
   spdlog::info("kernel restarted: interpreter state cleared");
 }
 
+// Checkpoints and restores wait here for the interpreter (up to their timeout) while control keeps
+// answering everything else: an interrupt for the very execution they wait on, say.
 void Kernel::control_loop(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
   while (!should_stop(stop)) {
     if (interrupt.exchange(false)) {  // SIGINT
       std::lock_guard lock(interpreter_mutex_);
       interpreter_->interrupt_requested = true;
     }
+    serve_waiting_state_requests();
     zmq::pollitem_t items[] = {{static_cast<void*>(*control_), 0, ZMQ_POLLIN, 0}};
-    if (!wait_readable(items, 1)) continue;
+    if (!wait_readable(items, 1, waiting_.empty() ? kPollInterval : kWaitingPollInterval)) continue;
     auto frames = receive(*control_);
     Decoded d = decode(frames, signer_);
     if (!d.message) {
       spdlog::warn("control: dropped a message: {}", describe(*d.error));
       continue;
     }
-    handle(*control_, *d.message, true);
+    if (is_state_request(d.message->type())) {
+      double timeout = kDefaultStateTimeout;
+      if (auto t = d.message->content.find("timeout"); t != d.message->content.end() && t->is_number())
+        timeout = std::clamp(t->get<double>(), 0.0, 3600.0);
+      auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(timeout));
+      waiting_.push_back({std::move(*d.message), deadline});
+      continue;
+    }
+    handle(Via::control, *d.message);
+  }
+  control_waiting_ = false;
+  for (const WaitingRequest& w : waiting_)
+    reply(Via::control, w.request, reply_type(w.request.type()),
+          error_content("KernelStopping", "the kernel stopped before the interpreter was free"));
+  waiting_.clear();
+}
+
+// Runs every waiting request if the interpreter is free now, else answers those out of time.
+void Kernel::serve_waiting_state_requests() {
+  if (waiting_.empty()) return;
+  control_waiting_ = true;
+  std::unique_lock use(interpreter_use_, std::try_to_lock);
+  if (use.owns_lock()) {
+    apply_pending_restart();  // a restart answered before this request is seen by it
+    for (const WaitingRequest& w : waiting_) handle(Via::control, w.request);
+    waiting_.clear();
+  } else {
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(waiting_, [&](const WaitingRequest& w) {
+      if (w.deadline > now) return false;
+      reply(Via::control, w.request, reply_type(w.request.type()),
+            error_content("KernelBusy", "the interpreter did not become free in time: code is running"));
+      return true;
+    });
+  }
+  if (waiting_.empty()) control_waiting_ = false;
+}
+
+// Called with interpreter_use_ held.
+nlohmann::json Kernel::checkpoint_reply() {
+  Checkpoint c = interpreter_->checkpoint();
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const Skipped& s : c.skipped) skipped.push_back({{"name", s.name}, {"type", s.type}});
+  spdlog::info("checkpoint: {} globals, {} tables, {} skipped", c.state["globals"].size(),
+               c.state["tables"].size(), c.skipped.size());
+  return {{"status", "ok"},
+          {"language", interpreter_->language().name},
+          {"state", std::move(c.state)},
+          {"skipped", std::move(skipped)}};
+}
+
+// Called with interpreter_use_ held.
+nlohmann::json Kernel::restore_reply(const Message& request) {
+  auto state = request.content.find("state");
+  if (state == request.content.end()) return error_content("InvalidState", "the request has no state");
+  std::string language = interpreter_->language().name;
+  if (state->is_object() && state->contains("language") && (*state)["language"].is_string() &&
+      (*state)["language"] != language)
+    return error_content("LanguageMismatch", "a " + (*state)["language"].get<std::string>() +
+                                                 " state cannot be restored into a " + language + " kernel");
+  try {
+    std::vector<std::string> restored = interpreter_->restore(*state);
+    spdlog::info("restore: {} globals", restored.size());
+    return {{"status", "ok"}, {"restored", restored}};
+  } catch (const std::invalid_argument& e) {
+    return error_content("InvalidState", e.what());
   }
 }
 
@@ -235,7 +415,8 @@ void Kernel::monitor_loop(const std::atomic<bool>& stop) {
   }
 }
 
-void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_control) {
+void Kernel::handle(Via via, const Message& request) {
+  const bool on_control = via == Via::control;
   const std::string type = request.type();
   spdlog::debug("{}: {}", on_control ? "control" : "shell", type);
   // Control requests do not make the kernel busy: they are answered while code runs.
@@ -243,40 +424,40 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
   publish_status(&request, "busy");
 
   if (type == "kernel_info_request") {
-    reply(socket, request, "kernel_info_reply", kernel_info());
+    reply(via, request, "kernel_info_reply", kernel_info());
   } else if (type == "execute_request") {
-    execute(socket, request);
+    execute(request);
   } else if (type == "is_complete_request") {
     std::string status = interpreter_->is_complete(request.content.value("code", ""));
     nlohmann::json content = {{"status", status}};
     if (status == "incomplete") content["indent"] = "";
-    reply(socket, request, "is_complete_reply", content);
+    reply(via, request, "is_complete_reply", content);
   } else if (type == "complete_request") {
     std::string code = request.content.value("code", "");
     auto cursor = request.content.value("cursor_pos", code.size());
     Completion c = interpreter_->complete(code, cursor);
-    reply(socket, request, "complete_reply",
+    reply(via, request, "complete_reply",
           {{"status", "ok"},
            {"matches", c.matches},
            {"cursor_start", c.cursor_start},
            {"cursor_end", c.cursor_end},
            {"metadata", nlohmann::json::object()}});
   } else if (type == "inspect_request") {
-    reply(socket, request, "inspect_reply",
+    reply(via, request, "inspect_reply",
           {{"status", "ok"},
            {"found", false},
            {"data", nlohmann::json::object()},
            {"metadata", nlohmann::json::object()}});
   } else if (type == "history_request") {
-    reply(socket, request, "history_reply", {{"status", "ok"}, {"history", nlohmann::json::array()}});
+    reply(via, request, "history_reply", {{"status", "ok"}, {"history", nlohmann::json::array()}});
   } else if (type == "comm_info_request") {
-    reply(socket, request, "comm_info_reply", {{"status", "ok"}, {"comms", nlohmann::json::object()}});
+    reply(via, request, "comm_info_reply", {{"status", "ok"}, {"comms", nlohmann::json::object()}});
   } else if (type == "interrupt_request") {
     {
       std::lock_guard lock(interpreter_mutex_);
       interpreter_->interrupt_requested = true;
     }
-    reply(socket, request, "interrupt_reply", {{"status", "ok"}});
+    reply(via, request, "interrupt_reply", {{"status", "ok"}});
   } else if (type == "shutdown_request") {
     bool restart = request.content.value("restart", false);
     // Flagged before the reply: a client that acts on the reply must find the restart applied.
@@ -284,9 +465,13 @@ void Kernel::handle(zmq::socket_t& socket, const Message& request, bool on_contr
       restart_requested_ = true;
     else
       shutdown_ = true;
-    reply(socket, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
+    reply(via, request, "shutdown_reply", {{"status", "ok"}, {"restart", restart}});
   } else if (type == "llmspell_status_request") {
-    reply(socket, request, "llmspell_status_reply", status());
+    reply(via, request, "llmspell_status_reply", status());
+  } else if (type == "llmspell_checkpoint_request" && on_control) {
+    reply(via, request, "llmspell_checkpoint_reply", checkpoint_reply());
+  } else if (type == "llmspell_restore_request" && on_control) {
+    reply(via, request, "llmspell_restore_reply", restore_reply(request));
   } else {
     spdlog::warn("{}: unsupported message type \"{}\"", on_control ? "control" : "shell", type);
   }
@@ -304,7 +489,7 @@ void Kernel::set_execution_state(const std::string& state) {
   write_status_file();
 }
 
-void Kernel::execute(zmq::socket_t& socket, const Message& request) {
+void Kernel::execute(const Message& request) {
   std::string code = request.content.value("code", "");
   bool silent = request.content.value("silent", false);
   bool store_history = request.content.value("store_history", !silent);
@@ -324,7 +509,7 @@ void Kernel::execute(zmq::socket_t& socket, const Message& request) {
     if (!silent) publish(request, "error", error);
     error["status"] = "error";
     error["execution_count"] = count;
-    reply(socket, request, "execute_reply", error);
+    reply(Via::shell, request, "execute_reply", error);
     return;
   }
   if (result.value && !silent)
@@ -332,18 +517,29 @@ void Kernel::execute(zmq::socket_t& socket, const Message& request) {
             {{"execution_count", count},
              {"data", {{"text/plain", *result.value}}},
              {"metadata", nlohmann::json::object()}});
-  reply(socket, request, "execute_reply",
+  reply(Via::shell, request, "execute_reply",
         {{"status", "ok"},
          {"execution_count", count},
          {"user_expressions", nlohmann::json::object()},
          {"payload", nlohmann::json::array()}});
 }
 
-void Kernel::reply(zmq::socket_t& socket, const Message& request, const std::string& type,
-                   nlohmann::json content) {
+// Control replies go out at once (this is the control thread); shell replies through the shell
+// thread, the only one that may use the shell socket.
+void Kernel::reply(Via via, const Message& request, const std::string& type, nlohmann::json content) {
   Message m = make_child(request, type, session_, std::move(content));
   m.identities = request.identities;
-  send(socket, encode(m, signer_));
+  auto frames = encode(m, signer_);
+  if (via == Via::control) {
+    send(*control_, frames);
+    return;
+  }
+  {
+    std::lock_guard lock(queue_mutex_);
+    replies_.push_back({std::move(frames), type == "execute_reply"});
+  }
+  // One wake message unread is enough: a full pipe is no reason to wait.
+  wake_writer_->send(zmq::str_buffer("reply"), zmq::send_flags::dontwait);
 }
 
 void Kernel::publish(const Message& parent, const std::string& type, nlohmann::json content) {
@@ -395,8 +591,8 @@ nlohmann::json Kernel::status() const {
   std::lock_guard lock(status_mutex_);
   nlohmann::json s = {{"kernel_id", options_.kernel_id},     {"language", options_.language},
                       {"execution_state", execution_state_}, {"last_activity", last_activity_},
-                      {"execution_count", execution_count_}, {"started_at", started_at_},
-                      {"pid", static_cast<long>(::getpid())}};
+                      {"execution_count", execution_count_}, {"pending", pending_},
+                      {"started_at", started_at_},           {"pid", static_cast<long>(::getpid())}};
   s.update(clients_.to_json());
   return s;
 }

@@ -5,14 +5,174 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <set>
 #include <sstream>
+#include <unordered_map>
 
 #include "kernel/interpreter.hpp"
+#include "util/base64.hpp"
 
 namespace fleet::kernel {
 namespace {
 
 constexpr const char* kSelfKey = "llmspell.interpreter";
+constexpr int kMaxDepth = 200;  // tables nested deeper are skipped: the C++ stack is not Lua's
+
+using nlohmann::json;
+
+// Leaves the Lua stack as it found it, whichever way the scope ends.
+class StackGuard {
+ public:
+  explicit StackGuard(lua_State* L) : L_(L), top_(lua_gettop(L)) {}
+  ~StackGuard() { lua_settop(L_, top_); }
+  StackGuard(const StackGuard&) = delete;
+  StackGuard& operator=(const StackGuard&) = delete;
+
+ private:
+  lua_State* L_;
+  int top_;
+};
+
+json encode_float(double d) {
+  if (std::isnan(d)) return {{"float", "nan"}};
+  if (std::isinf(d)) return {{"float", d > 0 ? "inf" : "-inf"}};
+  return d;
+}
+
+json encode_string(std::string_view text) {
+  if (valid_utf8(text)) return std::string(text);
+  return {{"bytes", util::base64_encode(text)}};
+}
+
+bool is_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// The user's globals as a state: each table gets an id the first time it is met.
+class LuaEncoder {
+ public:
+  LuaEncoder(lua_State* L, const std::unordered_map<const void*, std::string>& builtins, Checkpoint& out)
+      : L_(L), builtins_(builtins), out_(out) {}
+
+  static bool encodable(int type) {
+    return type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TBOOLEAN || type == LUA_TTABLE;
+  }
+
+  // The value at `index`; null when it cannot be saved (then listed as skipped under `path`).
+  json value(int index, const std::string& path, int depth) {
+    index = lua_absindex(L_, index);
+    switch (lua_type(L_, index)) {
+      case LUA_TNUMBER:
+        if (lua_isinteger(L_, index)) return static_cast<std::int64_t>(lua_tointeger(L_, index));
+        return encode_float(lua_tonumber(L_, index));
+      case LUA_TSTRING: {
+        std::size_t size = 0;
+        const char* data = lua_tolstring(L_, index, &size);
+        return encode_string({data, size});
+      }
+      case LUA_TBOOLEAN:
+        return static_cast<bool>(lua_toboolean(L_, index));
+      case LUA_TTABLE:
+        return table(index, path, depth);
+      default:
+        out_.skipped.push_back({path, luaL_typename(L_, index)});
+        return nullptr;
+    }
+  }
+
+  json tables() { return std::move(tables_); }
+
+ private:
+  json table(int index, const std::string& path, int depth) {
+    const void* identity = lua_topointer(L_, index);
+    if (auto b = builtins_.find(identity); b != builtins_.end()) return {{"builtin", b->second}};
+    if (auto seen = ids_.find(identity); seen != ids_.end()) return {{"ref", seen->second}};
+    if (depth > kMaxDepth || !lua_checkstack(L_, 8)) {
+      out_.skipped.push_back({path, "table nested too deep"});
+      return nullptr;
+    }
+    // Numbered before its entries are: a cycle back to it finds the id.
+    std::size_t id = tables_.size();
+    ids_.emplace(identity, id);
+    tables_.push_back(json::object());
+    if (lua_getmetatable(L_, index)) {
+      lua_pop(L_, 1);
+      out_.skipped.push_back({path, "metatable"});
+    }
+    json array = json::array(), fields = json::object(), pairs = json::array();
+    // 1..n as long as the values can be saved; every other key goes through lua_next.
+    lua_Integer n = 0;
+    for (;; ++n) {
+      int type = lua_rawgeti(L_, index, n + 1);
+      if (!encodable(type)) {
+        lua_pop(L_, 1);
+        break;
+      }
+      array.push_back(value(-1, path + "[" + std::to_string(n + 1) + "]", depth + 1));
+      lua_pop(L_, 1);
+    }
+    lua_pushnil(L_);
+    while (lua_next(L_, index)) {
+      int key_type = lua_type(L_, -2);
+      if (key_type == LUA_TNUMBER && lua_isinteger(L_, -2) && lua_tointeger(L_, -2) >= 1 &&
+          lua_tointeger(L_, -2) <= n) {
+        lua_pop(L_, 1);
+        continue;
+      }
+      std::string name = entry_name(path, -2);
+      if (key_type == LUA_TSTRING) {
+        std::size_t size = 0;
+        const char* data = lua_tolstring(L_, -2, &size);  // a string already: lua_next is not disturbed
+        std::string key(data, size);
+        if (valid_utf8(key)) {
+          json v = value(-1, name, depth + 1);
+          if (!v.is_null()) fields[key] = std::move(v);
+          lua_pop(L_, 1);
+          continue;
+        }
+      }
+      if (!encodable(key_type)) {
+        out_.skipped.push_back({name, std::string(luaL_typename(L_, -2)) + " key"});
+      } else if (json v = value(-1, name, depth + 1); !v.is_null()) {
+        json k = value(-2, name + " (key)", depth + 1);
+        if (!k.is_null()) pairs.push_back({std::move(k), std::move(v)});
+      }
+      lua_pop(L_, 1);
+    }
+    json& t = tables_[id];
+    if (!array.empty()) t["array"] = std::move(array);
+    if (!fields.empty()) t["fields"] = std::move(fields);
+    if (!pairs.empty()) t["pairs"] = std::move(pairs);
+    return {{"ref", id}};
+  }
+
+  // "t.name", "t[3]", "t[?]": how the entry with the key at `key` is listed when skipped.
+  std::string entry_name(const std::string& path, int key) {
+    switch (lua_type(L_, key)) {
+      case LUA_TSTRING: {
+        std::string k = lua_tostring(L_, key);
+        return is_identifier(k) ? path + "." + k : path + "[" + json(encode_string(k)).dump() + "]";
+      }
+      case LUA_TNUMBER:
+        if (lua_isinteger(L_, key)) return path + "[" + std::to_string(lua_tointeger(L_, key)) + "]";
+        return path + "[" + std::to_string(lua_tonumber(L_, key)) + "]";
+      case LUA_TBOOLEAN:
+        return path + (lua_toboolean(L_, key) ? "[true]" : "[false]");
+      default:
+        return path + "[?]";
+    }
+  }
+
+  lua_State* L_;
+  const std::unordered_map<const void*, std::string>& builtins_;
+  Checkpoint& out_;
+  std::unordered_map<const void*, std::size_t> ids_;
+  json tables_ = json::array();
+};
 
 class LuaInterpreter;
 LuaInterpreter* self_of(lua_State* L);
@@ -33,6 +193,7 @@ class LuaInterpreter : public Interpreter {
     lua_pop(L_, 1);
     // Checked every 10000 instructions: lets an interrupt stop a busy loop.
     lua_sethook(L_, &LuaInterpreter::hook, LUA_MASKCOUNT, 10000);
+    take_baseline();
   }
   ~LuaInterpreter() override { lua_close(L_); }
 
@@ -135,12 +296,171 @@ class LuaInterpreter : public Interpreter {
     return c;
   }
 
+  Checkpoint checkpoint() override {
+    StackGuard guard(L_);
+    Checkpoint out;
+    LuaEncoder encoder(L_, builtins_, out);
+    json globals = json::object();
+    lua_pushglobaltable(L_);
+    int g = lua_gettop(L_);
+    lua_pushnil(L_);
+    while (lua_next(L_, g)) {
+      // Names only: a global table's other keys are no one's variables.
+      if (lua_type(L_, -2) == LUA_TSTRING) {
+        std::string name = lua_tostring(L_, -2);
+        if (!baseline_.count(name) && valid_utf8(name)) {
+          json v = encoder.value(-1, name, 0);
+          if (!v.is_null()) globals[name] = std::move(v);
+        }
+      }
+      lua_pop(L_, 1);
+    }
+    out.state = {{"format", kStateFormat},
+                 {"language", "lua"},
+                 {"globals", std::move(globals)},
+                 {"tables", encoder.tables()}};
+    return out;
+  }
+
+  std::vector<std::string> restore(const json& state) override {
+    check_state_outline(state, "lua");
+    StackGuard guard(L_);
+    try {
+      const json& tables = state["tables"];
+      if (!lua_checkstack(L_, static_cast<int>(std::min<std::size_t>(state["globals"].size(), 100000)) + 8))
+        throw std::invalid_argument("too many globals");
+      // Every table first, then their entries (which may refer to any of them), then the globals,
+      // each value pushed before any is set: a bad value changes nothing.
+      lua_createtable(L_, static_cast<int>(tables.size()), 0);
+      int made = lua_gettop(L_);
+      for (std::size_t i = 0; i < tables.size(); ++i) {
+        lua_newtable(L_);
+        lua_rawseti(L_, made, static_cast<lua_Integer>(i + 1));
+      }
+      for (std::size_t i = 0; i < tables.size(); ++i) {
+        const json& t = tables[i];
+        lua_rawgeti(L_, made, static_cast<lua_Integer>(i + 1));
+        int table = lua_gettop(L_);
+        for (const auto& [part, content] : t.items()) {
+          if (part == "array") {
+            lua_Integer k = 0;
+            for (const auto& v : content.get_ref<const json::array_t&>()) {
+              push(v, made, tables.size());
+              lua_rawseti(L_, table, ++k);
+            }
+          } else if (part == "fields") {
+            for (const auto& [key, v] : content.get_ref<const json::object_t&>()) {
+              lua_pushlstring(L_, key.data(), key.size());
+              push(v, made, tables.size());
+              lua_rawset(L_, table);
+            }
+          } else if (part == "pairs") {
+            for (const auto& pair : content.get_ref<const json::array_t&>()) {
+              if (!pair.is_array() || pair.size() != 2)
+                throw std::invalid_argument("a pair is not [key, value]");
+              push(pair[0], made, tables.size());
+              if (lua_type(L_, -1) == LUA_TNUMBER && std::isnan(lua_tonumber(L_, -1)))
+                throw std::invalid_argument("NaN as a table key");
+              push(pair[1], made, tables.size());
+              lua_rawset(L_, table);
+            }
+          } else {
+            throw std::invalid_argument("unknown table part \"" + part + "\"");
+          }
+        }
+        lua_pop(L_, 1);
+      }
+      std::vector<std::string> names;
+      for (const auto& [name, v] : state["globals"].items()) {
+        if (baseline_.count(name))
+          throw std::invalid_argument("\"" + name + "\" is the interpreter's own global");
+        push(v, made, tables.size());
+        names.push_back(name);
+      }
+      for (auto name = names.rbegin(); name != names.rend(); ++name) lua_setglobal(L_, name->c_str());
+      return names;  // sorted: they come from a JSON object
+    } catch (const json::exception& e) {
+      throw std::invalid_argument(std::string("malformed state: ") + e.what());
+    }
+  }
+
   LanguageInfo language() const override {
     return {"lua", LUA_VERSION_MAJOR "." LUA_VERSION_MINOR "." LUA_VERSION_RELEASE, "text/x-lua", ".lua",
             "lua"};
   }
 
  private:
+  // Names that exist before any user code ran, and their tables, to tell the user's globals apart.
+  void take_baseline() {
+    lua_pushglobaltable(L_);
+    lua_pushnil(L_);
+    while (lua_next(L_, -2)) {
+      if (lua_type(L_, -2) == LUA_TSTRING) {
+        std::string name = lua_tostring(L_, -2);
+        baseline_.insert(name);
+        if (lua_istable(L_, -1)) builtins_.emplace(lua_topointer(L_, -1), name);
+      }
+      lua_pop(L_, 1);
+    }
+    lua_pop(L_, 1);
+  }
+
+  // Pushes a state's value; tables come from the table at `made` (ids 0..count-1 at 1..count).
+  void push(const json& v, int made, std::size_t count) {
+    switch (v.type()) {
+      case json::value_t::string: {
+        const auto& text = v.get_ref<const std::string&>();
+        lua_pushlstring(L_, text.data(), text.size());
+        return;
+      }
+      case json::value_t::boolean:
+        lua_pushboolean(L_, v.get<bool>());
+        return;
+      case json::value_t::number_integer:
+        lua_pushinteger(L_, v.get<std::int64_t>());
+        return;
+      case json::value_t::number_unsigned:
+        if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<lua_Integer>::max()))
+          throw std::invalid_argument("an integer out of Lua's range");
+        lua_pushinteger(L_, static_cast<lua_Integer>(v.get<std::uint64_t>()));
+        return;
+      case json::value_t::number_float:
+        lua_pushnumber(L_, v.get<double>());
+        return;
+      case json::value_t::object:
+        if (v.size() == 1) {
+          if (v.contains("ref")) {
+            std::size_t id = v["ref"].get<std::size_t>();
+            if (id >= count) throw std::invalid_argument("a ref to no table: " + std::to_string(id));
+            lua_rawgeti(L_, made, static_cast<lua_Integer>(id + 1));
+            return;
+          }
+          if (v.contains("float")) {
+            const std::string& f = v["float"].get_ref<const std::string&>();
+            if (f != "nan" && f != "inf" && f != "-inf") throw std::invalid_argument("no such float: " + f);
+            lua_pushnumber(L_, f == "nan"   ? std::numeric_limits<double>::quiet_NaN()
+                               : f == "inf" ? std::numeric_limits<double>::infinity()
+                                            : -std::numeric_limits<double>::infinity());
+            return;
+          }
+          if (v.contains("bytes")) {
+            std::string bytes = util::base64_decode(v["bytes"].get_ref<const std::string&>());
+            lua_pushlstring(L_, bytes.data(), bytes.size());
+            return;
+          }
+          if (v.contains("builtin")) {
+            const std::string& name = v["builtin"].get_ref<const std::string&>();
+            if (!baseline_.count(name) || lua_getglobal(L_, name.c_str()) != LUA_TTABLE)
+              throw std::invalid_argument("no builtin table \"" + name + "\"");
+            return;
+          }
+        }
+        [[fallthrough]];
+      default:
+        throw std::invalid_argument("not a Lua value in a state: " + v.dump());
+    }
+  }
+
   // Remembered, not parsed back out of the message: user code may raise "interrupted" itself.
   int raise_interrupt(lua_State* L) {
     interrupted_ = true;
@@ -199,6 +519,8 @@ class LuaInterpreter : public Interpreter {
   lua_State* L_;
   const Print* print_ = nullptr;
   bool interrupted_ = false;
+  std::set<std::string> baseline_;
+  std::unordered_map<const void*, std::string> builtins_;
 };
 
 LuaInterpreter* self_of(lua_State* L) {

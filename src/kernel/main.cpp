@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   try {
     if (*probe_cmd) return probe(connection_file, timeout_ms);
 
-    if (kernel_id.empty()) kernel_id = "kernel-" + fleet::kernel::random_hex(4);
+    if (kernel_id.empty()) kernel_id = "kernel-" + fleet::jupyter::random_hex(4);
     setup_logging(log_dir, kernel_id, log_level);
     fleet::kernel::KernelOptions options;
     options.bind_ip = ip;
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
         spdlog::warn("ignoring the old connection file: {}", e.what());
       }
     }
-    options.connection.key = key.empty() ? fleet::kernel::random_hex(32) : key;
+    options.connection.key = key.empty() ? fleet::jupyter::random_hex(32) : key;
     options.connection_file = connection_file;
     options.language = language == "js" ? "javascript" : language;
     options.kernel_id = kernel_id;

@@ -14,80 +14,23 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "jupyter/wire.hpp"
 #include "kernel/clients.hpp"
 #include "kernel/kernel.hpp"
-#include "kernel/wire.hpp"
+#include "support/served_kernel.hpp"
 
 using namespace fleet::kernel;
+using namespace fleet::jupyter;
+using namespace fleet::test;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
 
-// Asks again every 20 ms; gives up after 10 s, long enough for a loaded machine.
-template <class Condition>
-bool eventually(Condition done) {
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 json read_json(const std::filesystem::path& path) {
   std::ifstream in(path);
   return json::parse(in, nullptr, false);
 }
-
-// A kernel served by a thread of this test, stopped (as SIGTERM would) when it goes out of scope.
-class ServedKernel {
- public:
-  ServedKernel()
-      : dir_(std::filesystem::temp_directory_path() /
-             ("fleet-kernel-clients-" + std::to_string(::getpid()))) {
-    std::filesystem::create_directories(dir_);
-    KernelOptions options;
-    options.bind_ip = "127.0.0.1";
-    options.connection.key = random_hex(32);
-    options.connection_file = dir_ / "connection.json";
-    options.kernel_id = "clients-test";
-    options.state_dir = dir_;
-    kernel_ = std::make_unique<Kernel>(std::move(options));
-    thread_ = std::thread([this] {
-      try {
-        kernel_->run(stop_, interrupt_);
-      } catch (const std::exception& e) {
-        failure_ = e.what();
-      }
-    });
-  }
-  ~ServedKernel() {
-    stop();
-    std::filesystem::remove_all(dir_);
-  }
-  ServedKernel(const ServedKernel&) = delete;
-  ServedKernel& operator=(const ServedKernel&) = delete;
-
-  // The status file is written after the connection file: once it is there, both are.
-  bool ready() {
-    return eventually([&] { return std::filesystem::exists(status_file()); });
-  }
-  ConnectionInfo connection() const { return read_connection_file(dir_ / "connection.json"); }
-  std::filesystem::path status_file() const { return dir_ / "status.json"; }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  const std::string& failure() const { return failure_; }
-
- private:
-  std::filesystem::path dir_;
-  std::atomic<bool> stop_{false}, interrupt_{false};
-  std::unique_ptr<Kernel> kernel_;
-  std::thread thread_;
-  std::string failure_;
-};
 
 // What a Jupyter client opens on the two counted channels.
 struct Client {
@@ -104,26 +47,8 @@ struct Client {
 
 // llmspell_status_request on control; null when no reply comes within 2 s.
 json status_reply(zmq::socket_t& control, const Signer& signer) {
-  Message request;
-  request.header = make_header("llmspell_status_request", "clients-test-client");
-  auto frames = encode(request, signer);
-  for (std::size_t i = 0; i < frames.size(); ++i)
-    control.send(zmq::buffer(frames[i]),
-                 i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  auto deadline = std::chrono::steady_clock::now() + 2s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    zmq::pollitem_t items[] = {{static_cast<void*>(control), 0, ZMQ_POLLIN, 0}};
-    if (zmq::poll(items, 1, 100ms) == 0) continue;
-    std::vector<zmq::message_t> parts;
-    if (!zmq::recv_multipart(control, std::back_inserter(parts))) continue;
-    std::vector<std::string> received;
-    for (auto& p : parts) received.emplace_back(p.to_string());
-    Decoded d = decode(received, signer);
-    // A late reply to an earlier request is skipped.
-    if (d.message && d.message->parent_header.value("msg_id", "") == request.header["msg_id"])
-      return d.message->content;
-  }
-  return nullptr;
+  auto reply = await_reply(control, signer, send_request(control, signer, "llmspell_status_request"), 2s);
+  return reply ? reply->content : json(nullptr);
 }
 
 }  // namespace

@@ -1,16 +1,17 @@
-// The kernel's wire protocol pieces: signatures, message framing, connection files, config.
+// The kernel's protocol pieces: signatures and message framing (jupyter/), connection files, config.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
 
+#include "jupyter/signer.hpp"
+#include "jupyter/wire.hpp"
 #include "kernel/config.hpp"
 #include "kernel/connection_file.hpp"
-#include "kernel/signer.hpp"
-#include "kernel/wire.hpp"
 
 using namespace fleet::kernel;
+using namespace fleet::jupyter;
 
 TEST_CASE("HMAC-SHA256 matches RFC 4231 test cases", "[kernel][signer]") {
   // Test case 1: key = 20 bytes of 0x0b, data "Hi There".

@@ -1,4 +1,4 @@
-#include "kernel/signer.hpp"
+#include "jupyter/signer.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/hmac.h>
@@ -6,7 +6,7 @@
 
 #include <stdexcept>
 
-namespace fleet::kernel {
+namespace fleet::jupyter {
 namespace {
 std::string to_hex(const unsigned char* data, std::size_t size) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -46,4 +46,4 @@ std::string random_hex(std::size_t bytes) {
   return to_hex(reinterpret_cast<const unsigned char*>(buffer.data()), bytes);
 }
 
-}  // namespace fleet::kernel
+}  // namespace fleet::jupyter

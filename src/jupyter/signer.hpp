@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace fleet::kernel {
+namespace fleet::jupyter {
 
 class Signer {
  public:
@@ -24,4 +24,4 @@ class Signer {
 // A new random key: 32 bytes from the system's CSPRNG as 64 hex characters.
 std::string random_hex(std::size_t bytes);
 
-}  // namespace fleet::kernel
+}  // namespace fleet::jupyter

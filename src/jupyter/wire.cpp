@@ -1,9 +1,9 @@
-#include "kernel/wire.hpp"
+#include "jupyter/wire.hpp"
 
 #include <chrono>
 #include <ctime>
 
-namespace fleet::kernel {
+namespace fleet::jupyter {
 
 const char* describe(DecodeError error) {
   switch (error) {
@@ -87,4 +87,4 @@ Message make_child(const Message& parent, const std::string& msg_type, const std
   return m;
 }
 
-}  // namespace fleet::kernel
+}  // namespace fleet::jupyter

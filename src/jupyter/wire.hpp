@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernel/signer.hpp"
+#include "jupyter/signer.hpp"
 
-namespace fleet::kernel {
+namespace fleet::jupyter {
 
 inline constexpr const char* kProtocolVersion = "5.3";
 inline constexpr const char* kDelimiter = "<IDS|MSG>";
@@ -49,4 +49,4 @@ std::string new_uuid();
 // Current UTC time as ISO 8601 with microseconds, as Jupyter dates are written.
 std::string iso8601_now();
 
-}  // namespace fleet::kernel
+}  // namespace fleet::jupyter
