@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 
 // The seed's autoscaling parameters, from a compose service's `x-fleet` mapping.
 struct Settings {
-  bool enabled = false;  // a compose service opts in
+  bool enabled = false;  // x-fleet key `autoscaling`: a compose service opts in
   int min_replicas = 1;
   int max_replicas = 100;
   double target_cpu_utilization = 70;               // percent, in (0, 100]

@@ -10,7 +10,7 @@ namespace fleet::autoscale {
 namespace {
 
 const char* const kKnown =
-    "enabled, min_replicas, max_replicas, target_cpu_utilization, target_memory_utilization, "
+    "autoscaling, min_replicas, max_replicas, target_cpu_utilization, target_memory_utilization, "
     "target_pending_requests, scale_up_stabilization_seconds, scale_down_stabilization_seconds, "
     "autoscaling_interval_seconds";
 
@@ -55,7 +55,7 @@ Settings Settings::from_json(const nlohmann::json& j, const std::string& where) 
     const std::string& name = it.key();
     const std::string key = where + "." + name;
     const auto& v = it.value();
-    if (name == "enabled") {
+    if (name == "autoscaling") {
       if (!v.is_boolean()) throw std::invalid_argument(key + ": must be true or false");
       s.enabled = v.get<bool>();
     } else if (name == "min_replicas") {
@@ -96,7 +96,7 @@ Settings Settings::from_json(const nlohmann::json& j, const std::string& where) 
 
 nlohmann::json Settings::to_json() const {
   auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"enabled", enabled},
+  return {{"autoscaling", enabled},
           {"min_replicas", min_replicas},
           {"max_replicas", max_replicas},
           {"target_cpu_utilization", target_cpu_utilization},

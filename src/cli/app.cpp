@@ -180,6 +180,14 @@ int run(int argc, char** argv) {
   stop->add_option("-t,--timeout", stop_options.timeout,
                    "seconds to let a kernel finish before SIGKILL (default 30)")
       ->check(CLI::Range(0, 86400));
+  stop->add_option("--drain-timeout", stop_options.drain_timeout,
+                   "seconds to wait for the kernel to be idle before stopping it anyway (E2093)")
+      ->check(CLI::Range(0, 86400));
+  bool stop_checkpoint = false, stop_no_checkpoint = false;
+  auto* checkpoint_flag =
+      stop->add_flag("--checkpoint", stop_checkpoint,
+                     "save the kernel's user state first (default: its template says, else yes)");
+  stop->add_flag("--no-checkpoint", stop_no_checkpoint, "do not save it")->excludes(checkpoint_flag);
   stop->add_flag("--json", stop_json);
 
   StopAllOptions stop_all_options;
@@ -237,6 +245,39 @@ int run(int argc, char** argv) {
   auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");
   metrics->add_flag("--json", metrics_json);
 
+  bool events_json = false;
+  auto* events = app.add_subcommand(
+      "events", "Follow what happens: kernels' lifecycle, pools, scaling decisions, drains, checkpoints");
+  events->add_flag("--json", events_json, "one JSON object per line");
+
+  bool checkpoints_json = false;
+  auto* checkpoints = app.add_subcommand("checkpoints", "Kernel checkpoints saved before drains");
+  checkpoints->add_flag("--json", checkpoints_json);
+
+  SpawnOptions restore_options;
+  bool restore_json = false;
+  auto* restore = app.add_subcommand(
+      "restore", "A new kernel of a checkpoint's template, with the checkpoint's user state loaded");
+  restore->add_option("checkpoint", restore_options.restore, "a checkpoint id (see `checkpoints`)")
+      ->required();
+  restore->add_option("--name", restore_options.name, "the new kernel's id (default kernel-<8 hex digits>)");
+  restore->add_option("--owner", restore_options.owner, "who it is for (default: you)");
+  restore->add_option("--label", restore_options.labels, "extra KEY=VALUE label (repeatable)");
+  restore->add_flag("--json", restore_json);
+
+  std::string autoscale_action;
+  std::size_t autoscale_limit = 20;
+  bool autoscale_json = false;
+  auto* autoscale =
+      app.add_subcommand("autoscale",
+                         "The autoscaler serve runs for compose services with x-fleet autoscaling: status, "
+                         "history, start, stop");
+  autoscale->add_option("action", autoscale_action, "status, history, start or stop")
+      ->required()
+      ->check(CLI::IsMember({"status", "history", "start", "stop"}));
+  autoscale->add_option("--limit", autoscale_limit, "history: at most this many decisions (default 20)");
+  autoscale->add_flag("--json", autoscale_json);
+
   try {
     check_command_word(argc, argv, app);
     app.parse(argc, argv);
@@ -269,11 +310,18 @@ int run(int argc, char** argv) {
     if (*shell) return cmd_shell(fleet, shell->remaining(), shell_index);
     if (*spawn) return cmd_spawn(fleet, spawn_options, spawn_json);
     if (*list) return cmd_list(fleet, list_options, list_json);
-    if (*stop) return cmd_stop(fleet, stop_options, stop_json);
+    if (*stop) {
+      if (stop_checkpoint || stop_no_checkpoint) stop_options.checkpoint = stop_checkpoint;
+      return cmd_stop(fleet, stop_options, stop_json);
+    }
     if (*stop_all) return cmd_stop_all(fleet, stop_all_options, stop_all_json);
     if (*cleanup) return cmd_cleanup(fleet, cleanup_scope, cleanup_json);
     if (*find) return cmd_find(fleet, find_options, find_json);
     if (*metrics) return cmd_metrics(fleet, metrics_json);
+    if (*autoscale) return cmd_autoscale(fleet, autoscale_action, autoscale_limit, autoscale_json);
+    if (*events) return cmd_events(fleet, events_json);
+    if (*checkpoints) return cmd_checkpoints(fleet, checkpoints_json);
+    if (*restore) return cmd_restore(fleet, restore_options, restore_json);
     if (*serve) {
       serve_options.fleet = g;
       serve_options.fleet.progress = nullptr;

@@ -39,6 +39,13 @@ int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json);
 int cmd_find(Fleet& fleet, const FindOptions& options, bool json);
 int cmd_metrics(Fleet& fleet, bool json);
 
+// --- over time (lifecycle_commands.cpp)
+int cmd_events(Fleet& fleet, bool json);
+int cmd_checkpoints(Fleet& fleet, bool json);
+int cmd_restore(Fleet& fleet, const SpawnOptions& options, bool json);
+// status, history, start or stop.
+int cmd_autoscale(Fleet& fleet, const std::string& action, std::size_t limit, bool json);
+
 // the fleet over HTTP
 int cmd_serve(server::ServerOptions& options, const std::string& token_file);
 

@@ -101,7 +101,12 @@ int cmd_stop(Fleet& fleet, const StopOptions& options, bool json) {
   if (json)
     std::cout << rows_json(rows).dump(2) << "\n";
   else
-    for (const auto& k : rows) std::cout << "stopped " << k.kernel_id << "\n";
+    for (const auto& k : rows) {
+      std::cout << "stopped " << k.kernel_id;
+      if (k.drain && k.drain->timed_out) std::cout << " (E2093: still busy after the drain timeout)";
+      if (k.drain && !k.drain->checkpoint.empty()) std::cout << ", checkpoint " << k.drain->checkpoint;
+      std::cout << "\n";
+    }
   return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 // down: every container of the project (whatever its profile, paused ones included) retired through
-// one plan, then its networks, and with -v its named volumes.
+// one plan, then its networks, and with -v its named volumes. The warm pools' members nobody has
+// been handed yet go too: after down, nothing of the fleet sits paused.
 #include "fleet/errors.hpp"
 #include "fleet/executor.hpp"
 #include "fleet/labels.hpp"
@@ -11,8 +12,11 @@ DownReport down(Context& ctx, const compose::Project& p, const DownOptions& opti
   DownReport result;
   Observed observed = observe_project(ctx.client, p.name);
   for (const auto& foreign : observed.foreign) ctx.warn("Container", "left alone: " + foreign);
-  execute(ctx, p, plan_retire(observed.containers, "down", options.timeout));
-  result.containers = static_cast<int>(observed.containers.size());
+  std::vector<ObservedContainer> retired = observed.containers;
+  for (const auto& k : observe_kernels(ctx.client).containers)
+    if (k.spawned() && (k.pool_ready() || k.pool_filling())) retired.push_back(k);
+  execute(ctx, p, plan_retire(retired, "down", options.timeout));
+  result.containers = static_cast<int>(retired.size());
 
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + p.name}}};
   for (const auto& n : ctx.client.list_networks(mine)) {

@@ -11,6 +11,9 @@
 
 #include "compose/loader.hpp"
 #include "engine/client.hpp"
+#include "fleet/autoscale_service.hpp"
+#include "fleet/checkpoints.hpp"
+#include "fleet/event_log.hpp"
 #include "fleet/operations.hpp"
 #include "fleet/pool_service.hpp"
 #include "util/durations.hpp"
@@ -102,6 +105,45 @@ struct Fleet::Impl {
     return ctx().settings;
   }
 
+  // For operations that must work whatever fleet.toml says (stop): its settings when it reads,
+  // the defaults (with a warning) when not.
+  void lenient_settings() {
+    try {
+      settings();
+    } catch (const std::exception& e) {
+      ctx().warn("fleet.toml", std::string("ignored: ") + e.what());
+      std::lock_guard lock(mu);
+      settings_loaded = true;
+    }
+  }
+
+  // spawn --restore: a kernel of the checkpoint's template, then its state loaded. A kernel that
+  // cannot take the state is stopped again: nothing is left half restored.
+  KernelRow restore(const SpawnOptions& o) {
+    if (!o.language.empty() || !o.config.empty() || !o.memory.empty() || o.cpus || !o.image.empty())
+      throw InvalidInput(
+          "a restored kernel is of its checkpoint's template: give no language, config, "
+          "memory, cpus or image with restore");
+    settings();
+    Context& c = ctx();
+    nlohmann::json checkpoint = read_checkpoint(c.home, o.restore);
+    Template t = checkpoint_template(checkpoint);
+    KernelRow row =
+        fleet::spawn(c, t, {.kernel_id = o.name, .owner = o.owner, .labels = parse_labels(o.labels)});
+    try {
+      auto kernel = resolve(c, nullptr, {row.kernel_id}, Resolve::KernelsOnly).front();
+      row.restored = load_checkpoint(c, kernel, checkpoint);
+      row.restored_from = o.restore;
+    } catch (...) {
+      try {
+        fleet::stop(c, {.names = {row.kernel_id}, .timeout = 0, .checkpoint = false}, nullptr);
+      } catch (const std::exception&) {
+      }
+      throw;
+    }
+    return row;
+  }
+
   bool has_compose_file() const { return std::filesystem::exists(options.compose_file); }
 
   const compose::Project& compose_project() {
@@ -112,6 +154,12 @@ struct Fleet::Impl {
     project = compose::load_project(
         {.file = options.compose_file,
          .project_name = options.project_name.empty() ? std::nullopt : std::optional(options.project_name)});
+    try {
+      check_fleet_extensions(*project);
+    } catch (...) {
+      project.reset();
+      throw;
+    }
     auto known = project->all_profiles();
     for (const auto& p : options.profiles)
       if (p != "*" && std::find(known.begin(), known.end(), p) == known.end()) {
@@ -292,6 +340,82 @@ std::shared_ptr<PoolService> Fleet::start_pools(const FleetOptions& options,
   });
 }
 
+std::shared_ptr<AutoscaleService> Fleet::start_autoscaler(const FleetOptions& options) {
+  return guard([&]() -> std::shared_ptr<AutoscaleService> {
+    Fleet door(options);
+    if (!door.impl_->has_compose_file()) return nullptr;  // nothing to scale
+    auto engine = options.engine ? options.engine : connect(options.docker_host);
+    auto service = std::make_shared<AutoscaleService>(engine, door.impl_->compose_project());
+    service->start();
+    return service;
+  });
+}
+
+std::vector<DrainOutcome> Fleet::cull_idle() {
+  return guard([&] {
+    impl_->settings();
+    return fleet::cull_idle(impl_->ctx());
+  });
+}
+
+nlohmann::json Fleet::fleet_health() {
+  return guard([&] {
+    Context& c = impl_->ctx();
+    PingReport ping = this->ping();
+    nlohmann::json autoscaling = autoscaling_status(c.home);
+    int current = 0, min = 0, max = 0;
+    bool services_ok = true;
+    for (const auto& s : autoscaling["services"]) {
+      current += s.value("current_replicas", 0);
+      min += s.value("min_replicas", 0);
+      max += s.value("max_replicas", 0);
+      if (s.value("current_replicas", 0) < s.value("min_replicas", 0)) services_ok = false;
+    }
+    int active = 0, unhealthy = 0;
+    for (const auto& k : observe_kernels(c.client).containers) {
+      if (k.state != "running") continue;
+      ++active;
+      if (health_from_status(k.status) == "unhealthy") ++unhealthy;
+    }
+    nlohmann::json pool = {{"current_size", 0}, {"target_size", 0}, {"hits", 0}, {"misses", 0}};
+    if (impl_->options.pools)
+      for (const auto& p : impl_->options.pools->stats()) {
+        for (const char* key : {"current_size", "target_size", "hits", "misses"})
+          pool[key] = pool[key].get<std::int64_t>() + p.value(key, std::int64_t{0});
+      }
+    for (const auto& s : autoscaling["services"])  // the compose services' pools, as serve last said
+      if (s.contains("warm_pool"))
+        for (const char* key : {"current_size", "target_size", "hits", "misses"})
+          pool[key] = pool[key].get<std::int64_t>() + s["warm_pool"].value(key, std::int64_t{0});
+    const auto asked = pool["hits"].get<std::int64_t>() + pool["misses"].get<std::int64_t>();
+    pool["hit_rate_percent"] =
+        asked ? 100.0 * static_cast<double>(pool["hits"].get<std::int64_t>()) / asked : 0.0;
+    pool["enabled"] = impl_->options.pools != nullptr;
+    return nlohmann::json{{"status", "ok"},
+                          {"healthy", services_ok && unhealthy == 0},
+                          {"engine", {{"endpoint", ping.endpoint}, {"api_version", ping.api_version}}},
+                          {"current_replicas", current},
+                          {"min_replicas", min},
+                          {"max_replicas", max},
+                          {"active_instances", active},
+                          {"unhealthy_instances", unhealthy},
+                          {"autoscaling", autoscaling},
+                          {"warm_pool", pool}};
+  });
+}
+
+nlohmann::json Fleet::autoscaling() {
+  return guard([&] { return autoscaling_status(impl_->ctx().home); });
+}
+
+nlohmann::json Fleet::autoscaling_history(std::size_t limit) {
+  return guard([&] { return fleet::autoscaling_history(impl_->ctx().home, limit); });
+}
+
+nlohmann::json Fleet::set_autoscaling(bool enabled) {
+  return guard([&] { return fleet::set_autoscaling(impl_->ctx().home, enabled); });
+}
+
 nlohmann::json Fleet::pools() {
   return guard([&]() -> nlohmann::json {
     if (!impl_->options.pools) return nlohmann::json::array();
@@ -367,6 +491,7 @@ void Fleet::resize_shell(const std::string& session, int rows, int columns) {
 }
 
 KernelRow Fleet::spawn(const SpawnOptions& options) {
+  if (!options.restore.empty()) return guard([&] { return impl_->restore(options); });
   return guard([&] {
     Template t =
         impl_->template_of(options.language, options.config, options.memory, options.cpus, options.image);
@@ -399,6 +524,14 @@ nlohmann::json Fleet::registry() {
   });
 }
 
+void Fleet::fleet_events(const WatchOptions& options, const EventSink& sink) {
+  guard([&] { follow_events(impl_->ctx().home, options.since_nano, sink, options.cancel); });
+}
+
+std::vector<CheckpointRow> Fleet::checkpoints() {
+  return guard([&] { return list_checkpoints(impl_->ctx().home); });
+}
+
 void Fleet::watch(const WatchOptions& options, const EventSink& sink) {
   guard([&] { fleet::watch(impl_->ctx(), options, sink); });
 }
@@ -406,7 +539,16 @@ void Fleet::watch(const WatchOptions& options, const EventSink& sink) {
 std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
   return guard([&] {
     if (options.timeout && *options.timeout < 0) throw InvalidInput("--timeout must be 0 or more seconds");
-    return fleet::stop(impl_->ctx(), options.names, options.timeout);
+    if (options.drain_timeout && *options.drain_timeout < 0)
+      throw InvalidInput("--drain-timeout must be 0 or more seconds");
+    impl_->lenient_settings();
+    const compose::Project* project = nullptr;
+    try {
+      project = impl_->optional_project();
+    } catch (const std::exception&) {
+      // A compose file that does not load only costs its services' drain settings.
+    }
+    return fleet::stop(impl_->ctx(), options, project);
   });
 }
 

@@ -19,6 +19,7 @@ namespace util {
 class Clock;
 }
 class PoolService;
+class AutoscaleService;
 
 struct FleetOptions {
   // An engine connection shared by several doors (a server makes one per request): from
@@ -52,6 +53,10 @@ class Fleet {
   // the result through FleetOptions::pools. Stopped when the last holder lets go.
   static std::shared_ptr<PoolService> start_pools(const FleetOptions& options,
                                                   const std::vector<std::string>& labels, EventSink events);
+
+  // Starts the autoscaler of the compose project's services that opt in (x-fleet: {autoscaling:
+  // true}); nothing when there is no compose file. Stopped when the last holder lets go.
+  static std::shared_ptr<AutoscaleService> start_autoscaler(const FleetOptions& options);
 
   // --- the engine
   VersionReport version();
@@ -90,6 +95,20 @@ class Fleet {
   CleanupReport cleanup(const OwnerScope& scope = {});
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
+  // The autoscaler (run by serve): its status per service, its decisions (newest first), and
+  // starting or stopping it (a running serve follows within a tick).
+  nlohmann::json autoscaling();
+  nlohmann::json autoscaling_history(std::size_t limit);
+  nlohmann::json set_autoscaling(bool enabled);
+  // Drains and removes spawned kernels idle with no clients past their template's
+  // idle_cull_seconds (fleet.toml; off by default). serve calls it every few seconds.
+  std::vector<DrainOutcome> cull_idle();
+  // The seed's health shape: healthy, current_replicas, min/max_replicas (of the autoscaled
+  // services), active_instances, autoscaling, warm_pool {current_size, target_size, hits, misses,
+  // hit_rate_percent}, with the engine's endpoint.
+  nlohmann::json fleet_health();
+  // Checkpoints saved by drains in this fleet home, newest first.
+  std::vector<CheckpointRow> checkpoints();
   // The warm pools: per template, its settings and counters (size, target, hits, misses, hit rate).
   nlohmann::json pools();
 
@@ -99,6 +118,9 @@ class Fleet {
   // (EngineUnavailable) when the engine goes away: the caller reconnects, passing the time of the
   // last event it saw to catch up.
   void watch(const WatchOptions& options, const EventSink& sink);
+  // The fleet's own events (pool, scaling, drain, checkpoint), from every fleet process of this home,
+  // as they are recorded, until cancelled or the sink returns false.
+  void fleet_events(const WatchOptions& options, const EventSink& sink);
 
  private:
   struct Impl;

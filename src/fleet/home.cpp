@@ -42,6 +42,16 @@ std::filesystem::path FleetHome::lock_file(const std::string& name) const {
   return root / "locks" / (name + ".lock");
 }
 
+std::filesystem::path FleetHome::events_file() const {
+  return root / "events.jsonl";
+}
+std::filesystem::path FleetHome::checkpoints_dir() const {
+  return root / "checkpoints";
+}
+std::filesystem::path FleetHome::autoscaling_dir() const {
+  return root / "autoscaling";
+}
+
 std::filesystem::path host_lock(const std::string& name) {
   return std::filesystem::path("/tmp") / ("llmspell-fleet-" + name + ".lock");
 }
@@ -52,6 +62,8 @@ void FleetHome::prepare() const {
   if (fresh) ::chmod(root.c_str(), 0700);
   std::filesystem::create_directories(registry_dir());
   std::filesystem::create_directories(root / "locks");
+  std::filesystem::create_directories(checkpoints_dir());
+  std::filesystem::create_directories(autoscaling_dir());
 }
 
 }  // namespace fleet

@@ -4,6 +4,10 @@
 //   <home>/registry/registry.json  kernels, ports, owners, states; no keys. The registry service is
 //                                given this folder alone, so nothing secret is ever served.
 //   <home>/locks/                 locks that make this home's fleet processes take turns (registry)
+//   <home>/events.jsonl           the fleet's own events (pool, scaling, drain), one JSON per line,
+//                                 for `llmspell-fleet events` and GET /events (events.1.jsonl: older)
+//   <home>/checkpoints/<id>.json  kernels' user state and state folder, saved before a drain
+//   <home>/autoscaling/           what serve's autoscaler is told (enabled) and says (status, history)
 // Locks that every user's fleet on the host shares (port blocks, find) are host-wide: host_lock.
 #pragma once
 
@@ -24,6 +28,9 @@ struct FleetHome {
   std::filesystem::path registry_dir() const;
   std::filesystem::path registry_file() const;
   std::filesystem::path lock_file(const std::string& name) const;
+  std::filesystem::path events_file() const;
+  std::filesystem::path checkpoints_dir() const;
+  std::filesystem::path autoscaling_dir() const;
   // Creates the folders (the home itself 0700: only its owner lists it).
   void prepare() const;
 };

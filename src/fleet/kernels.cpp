@@ -8,10 +8,12 @@
 
 #include "fleet/connection_files.hpp"
 #include "fleet/container_spec.hpp"
+#include "fleet/drain.hpp"
 #include "fleet/errors.hpp"
 #include "fleet/executor.hpp"
 #include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
+#include "fleet/load.hpp"
 #include "fleet/operations.hpp"
 #include "fleet/pool_service.hpp"
 #include "fleet/ports.hpp"
@@ -38,14 +40,6 @@ std::string new_kernel_id() {
 
 namespace {
 
-// The engine's status text carries the health of a running container: "Up 3 minutes (healthy)".
-std::string health_from_status(const std::string& status) {
-  if (status.find("(healthy)") != std::string::npos) return "healthy";
-  if (status.find("(unhealthy)") != std::string::npos) return "unhealthy";
-  if (status.find("(health: starting)") != std::string::npos) return "starting";
-  return "none";
-}
-
 // Dead for cleanup: exited or dead, or created and never started for longer than any spawn takes
 // (younger ones may be a spawn under way in another process).
 bool dead(const ObservedContainer& k, std::int64_t now) {
@@ -58,22 +52,6 @@ bool in_scope(const ObservedContainer& k, const OwnerScope& scope) {
 
 unsigned sample_workers(std::size_t count) {
   return static_cast<unsigned>(std::clamp<std::size_t>(count, 1, 32));
-}
-
-// What the kernel says of itself (status.json: execution state, clients), read through the engine
-// from where the container keeps it.
-nlohmann::json kernel_status(engine::Api& engine, const engine::ContainerInspect& container) {
-  const std::string path =
-      container_env(container, "LLMSPELL_STATE_DIR", "/var/lib/llmspell/state") + "/status.json";
-  try {
-    for (const auto& entry : util::read_tar(engine.get_archive(container.id, path).tar)) {
-      auto j = nlohmann::json::parse(entry.content, nullptr, false);
-      if (j.is_object()) return j;
-    }
-  } catch (const engine::EngineError&) {
-  } catch (const std::runtime_error&) {
-  }
-  return nlohmann::json::object();
 }
 
 void check_kernel_id(const std::string& id) {
@@ -313,12 +291,25 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
   return rows;
 }
 
-std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout) {
-  if (names.empty()) throw InvalidInput("stop which kernel? (a kernel id, container name or host port)");
-  auto kernels = resolve(ctx, nullptr, names, Resolve::KernelsOnly);
+std::vector<KernelRow> stop(Context& ctx, const StopOptions& options, const compose::Project* project) {
+  if (options.names.empty())
+    throw InvalidInput("stop which kernel? (a kernel id, container name or host port)");
+  auto kernels = resolve(ctx, nullptr, options.names, Resolve::KernelsOnly);
   auto rows = kernel_rows(ctx, kernels);
+  // Drained first, all at once: each waits for its own kernel to be idle and keeps its user's state.
+  std::vector<DrainSettings> settings;
+  for (const auto& k : kernels) {
+    DrainSettings s = drain_settings_for(ctx, k, project);
+    if (options.drain_timeout) s.timeout_seconds = *options.drain_timeout;
+    if (options.checkpoint) s.checkpoint_before_drain = *options.checkpoint;
+    settings.push_back(s);
+  }
+  std::vector<DrainOutcome> outcomes;
+  auto drains = drain_all(ctx, kernels, settings, "stop", outcomes);
+  for (std::size_t i = 0; i < rows.size(); ++i)
+    if (kernels[i].state == "running") rows[i].drain = outcomes[i];
   compose::Project none = templates_project(ctx.home, {});
-  execute(ctx, none, plan_retire(kernels, "stop", timeout.value_or(kDefaultStopTimeout)));
+  execute(ctx, none, plan_retire(kernels, "stop", options.timeout.value_or(kDefaultStopTimeout)));
   for (auto& r : rows) r.state = "removed";
   return rows;
 }
@@ -368,12 +359,22 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
   // One finder per template at a time, whoever runs it: ten concurrent finds end with one kernel.
   util::FileLock lock(host_lock("find-" + hash.substr(0, 16)), 0666);
   auto kernels = observe_kernels(ctx.client).containers;
-  std::sort(kernels.begin(), kernels.end(),
-            [](const auto& a, const auto& b) { return a.created < b.created; });
-  for (const auto& k : kernels) {
-    if (!k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running") continue;
-    if (!shared && k.owner() != owner) continue;
-    if (health_from_status(k.status) == "unhealthy") continue;
+  std::erase_if(kernels, [&](const ObservedContainer& k) {
+    return !k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running" ||
+           (!shared && k.owner() != owner) || health_from_status(k.status) == "unhealthy" || draining(k.id);
+  });
+  // The least loaded first (the kernel's own word: pending requests, busy, clients), then the oldest.
+  std::vector<KernelLoad> loads = sample_loads(ctx.client, kernels, false);
+  std::vector<std::size_t> order(kernels.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto weight = [&](std::size_t i) {
+    const KernelLoad& l = loads[i];
+    return std::tuple(l.pending.value_or(0), l.execution_state == "busy" ? 1 : 0, l.clients.value_or(0),
+                      kernels[i].created);
+  };
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return weight(a) < weight(b); });
+  for (std::size_t i : order) {
+    const ObservedContainer& k = kernels[i];
     const int hb = kKernelShellPort + 4;
     if (!heartbeat(host_address(k.host_ip(hb)), k.host_port(hb), std::chrono::milliseconds(1000)).empty())
       continue;

@@ -44,11 +44,19 @@ bool ObservedContainer::pooled() const {
   return kernel() && !label(labels::kPool).empty();
 }
 
+// A compose service's pool member keeps the name <project>-<service>-pool-<N> until handed out.
+static bool service_pool_member(const ObservedContainer& c) {
+  return c.pooled() && !c.project.empty() &&
+         c.name == c.project + "-" + c.service + "-pool-" + std::to_string(c.number);
+}
+
 bool ObservedContainer::pool_filling() const {
+  if (service_pool_member(*this)) return state != "paused";
   return pooled() && name.rfind(kPoolFillingPrefix, 0) == 0;
 }
 
 bool ObservedContainer::pool_ready() const {
+  if (service_pool_member(*this)) return state == "paused";
   return pooled() && state == "paused" && name == "llmspell-" + kernel_id;
 }
 
@@ -143,6 +151,13 @@ Observed observe_project(engine::Api& engine, const std::string& project, bool w
   for (const auto& n : engine.list_networks(mine)) o.networks.insert(n.name);
   for (const auto& v : engine.list_volumes(mine)) o.volumes.insert(v.name);
   return o;
+}
+
+std::string health_from_status(const std::string& status) {
+  if (status.find("(healthy)") != std::string::npos) return "healthy";
+  if (status.find("(unhealthy)") != std::string::npos) return "unhealthy";
+  if (status.find("(health: starting)") != std::string::npos) return "starting";
+  return "none";
 }
 
 }  // namespace fleet

@@ -51,6 +51,10 @@ struct ObservedContainer {
   std::string host_ip(int private_port) const;
 };
 
+// The engine's status text carries the health of a running container: "Up 3 minutes (healthy)";
+// healthy, unhealthy, starting or none.
+std::string health_from_status(const std::string& status);
+
 struct Observed {
   std::vector<ObservedContainer> containers;
   std::set<std::string> networks;    // engine names (projects only)

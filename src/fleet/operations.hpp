@@ -129,11 +129,16 @@ std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContaine
                                       const std::string& identity, const std::string& owner);
 std::string new_kernel_id();
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
-std::vector<KernelRow> stop(Context& ctx, const std::vector<std::string>& names, std::optional<int> timeout);
+// Drains the kernels (drain.hpp), then stops and removes them. `project` (may be null) gives compose
+// kernels their service's drain settings.
+std::vector<KernelRow> stop(Context& ctx, const StopOptions& options, const compose::Project* project);
 std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scope);
 CleanupReport cleanup(Context& ctx, const OwnerScope& scope);
 FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared);
 MetricsReport metrics(Context& ctx);
+// Drains and removes spawned kernels idle with no clients past their template's idle_cull_seconds
+// (idle_cull.cpp); how each drain went.
+std::vector<DrainOutcome> cull_idle(Context& ctx);
 // A kernel's host connection file in this fleet home (written from the kernel itself when the home
 // has none: a kernel another home spawned).
 nlohmann::json kernel_connection(Context& ctx, const std::string& kernel_id);

@@ -104,9 +104,15 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     const std::string hash = compose::config_hash(s);
     const std::string image = request.image_ids.count(name) ? request.image_ids.at(name) : std::string();
     auto& steps = plan.steps[name];
+    // Warm-pool members of the service (service_pool.hpp) are not replicas: neither counted nor
+    // touched here, but their numbers are taken.
     std::vector<ObservedContainer> mine;
+    int highest = 0;
     for (const auto& c : observed.containers)
-      if (c.service == name) mine.push_back(c);
+      if (c.service == name) {
+        highest = std::max(highest, c.number);
+        if (!c.pool_ready() && !c.pool_filling()) mine.push_back(c);
+      }
 
     auto current = [&](const ObservedContainer& c) {
       return c.config_hash == hash && (image.empty() || c.image_id.empty() || c.image_id == image);
@@ -147,8 +153,6 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
     if (surplus > 0) kept.erase(kept.begin(), kept.begin() + surplus);
     std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
 
-    int highest = 0;
-    for (const auto& c : mine) highest = std::max(highest, c.number);
     for (const auto& c : kept) {
       std::string expected = container_name(project, s, c.number);
       if (!current(c)) {

@@ -2,6 +2,7 @@
 
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
+#include "fleet/event_log.hpp"
 #include "fleet/executor.hpp"
 #include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
@@ -28,7 +29,7 @@ PoolService::PoolService(std::shared_ptr<engine::Api> engine, std::map<std::stri
   ctx_.home.prepare();
   for (const auto& s : ctx_.settings.templates) {
     if (!s.warm_pool.enabled) continue;
-    TemplatePool p{.settings = s, .kernel = template_of(s)};
+    TemplatePool p{.settings = s, .kernel = template_of(s, ctx_.settings.kernels)};
     check_template(p.kernel, ctx_.home);
     p.policy = std::make_unique<pool::Pool>(template_identity(p.kernel, ctx_.home), s.warm_pool);
     pools_.emplace(s.name, std::move(p));
@@ -37,16 +38,6 @@ PoolService::PoolService(std::shared_ptr<engine::Api> engine, std::map<std::stri
 
 PoolService::~PoolService() {
   stop();
-}
-
-Template PoolService::template_of(const TemplateSettings& s) const {
-  const KernelDefaults& d = ctx_.settings.kernels;
-  return {.language = s.language,
-          .config = s.config,
-          .image = s.image.empty() ? d.image : s.image,
-          .memory = s.memory.value_or(d.memory),
-          .cpus = s.cpus.value_or(d.cpus),
-          .pids_limit = d.pids_limit};
 }
 
 void PoolService::start() {
@@ -107,7 +98,8 @@ void PoolService::cycle() {
     std::vector<pool::Member> members;
     std::set<std::string> seen;
     for (const auto& k : kernels) {
-      if (!k.pooled() || template_name(k.label(labels::kLanguage), k.label(labels::kConfig)) != name)
+      if (!k.pooled() || !k.spawned() ||
+          template_name(k.label(labels::kLanguage), k.label(labels::kConfig)) != name)
         continue;
       if (taken_.count(k.id)) {
         if (k.state != "paused") taken_.erase(k.id);  // handed out: running now, no member any more
@@ -303,12 +295,11 @@ nlohmann::json PoolService::stats() {
 
 void PoolService::emit(const std::string& action, const std::string& kernel_id, const std::string& container,
                        const std::string& message) {
-  if (!events_) return;
   FleetEvent e{
-      .type = "pool", .container = container, .kernel_id = kernel_id, .health = action, .message = message};
-  e.time_nano = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+      .type = "pool", .action = action, .container = container, .kernel_id = kernel_id, .message = message};
+  e.time_nano = now_nano();
+  append_event(ctx_.home, e);
+  if (!events_) return;
   try {
     events_(e);
   } catch (const std::exception&) {

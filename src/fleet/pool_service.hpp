@@ -61,7 +61,6 @@ class PoolService {
   void destroy(const std::string& container_id, const std::string& kernel_id, const std::string& why);
   void emit(const std::string& action, const std::string& kernel_id, const std::string& container,
             const std::string& message = "");
-  Template template_of(const TemplateSettings& s) const;
 
   std::shared_ptr<engine::Api> engine_;
   std::map<std::string, std::string> labels_;

@@ -70,6 +70,8 @@ nlohmann::json KernelRow::to_json() const {
   put(j, "memory_limit", memory_limit);
   put(j, "uptime_seconds", uptime_seconds);
   put(j, "clients", clients);
+  if (drain) j["drain"] = drain->to_json();
+  if (!restored_from.empty()) j["restored"] = {{"checkpoint", restored_from}, {"globals", restored}};
   return j;
 }
 
@@ -90,6 +92,23 @@ nlohmann::json ServiceRow::to_json() const {
           {"desired", desired}, {"containers", containers}, {"running", running}, {"replicas", replicas}};
 }
 
+nlohmann::json CheckpointRow::to_json() const {
+  return {{"id", id},           {"kernel_id", kernel_id}, {"language", language},       {"config", config},
+          {"image", image},     {"owner", owner},         {"origin", origin},           {"project", project},
+          {"service", service}, {"created", created},     {"state_bytes", state_bytes}, {"skipped", skipped}};
+}
+
+nlohmann::json DrainOutcome::to_json() const {
+  nlohmann::json j = {{"kernel_id", kernel_id},
+                      {"container", container},
+                      {"waited_seconds", waited_seconds},
+                      {"timed_out", timed_out}};
+  if (timed_out) j["code"] = "E2093";
+  if (!checkpoint.empty()) j["checkpoint"] = checkpoint;
+  if (!error.empty()) j["error"] = error;
+  return j;
+}
+
 nlohmann::json FleetEvent::to_json() const {
   nlohmann::json j = {{"type", type}, {"time_nano", time_nano}};
   auto put_text = [&](const char* key, const std::string& value) {
@@ -104,6 +123,8 @@ nlohmann::json FleetEvent::to_json() const {
   put_text("owner", owner);
   put_text("health", health);
   put_text("message", message);
+  put_text("action", action);
+  if (!details.is_null()) j["details"] = details;
   if (type == "died") j["oom"] = oom;
   put(j, "exit_code", exit_code);
   return j;

@@ -155,6 +155,28 @@ struct SpawnOptions {
   std::string owner;                // default: the OS user
   std::string image;                // default: the fleet config's (llmspell:latest)
   std::vector<std::string> labels;  // extra KEY=VALUE labels
+  // A checkpoint id: the kernel is of the checkpoint's template (language, config, image and
+  // limits; none of those may be given too) and starts with its user state loaded.
+  std::string restore;
+};
+
+// A saved checkpoint (checkpoints.hpp), without its state.
+struct CheckpointRow {
+  std::string id, kernel_id, language, config, image, owner, origin, project, service;
+  std::string created;  // ISO 8601, UTC
+  std::int64_t state_bytes = 0;
+  std::vector<std::string> skipped;  // globals the kernel could not save (functions...)
+  nlohmann::json to_json() const;
+};
+
+// How a drain went (drain.hpp).
+struct DrainOutcome {
+  std::string kernel_id, container;
+  double waited_seconds = 0;
+  bool timed_out = false;  // E2093: still busy at the timeout, stopped anyway
+  std::string checkpoint;  // its id, when one was saved
+  std::string error;       // what failed (checkpoint), empty when nothing did
+  nlohmann::json to_json() const;
 };
 
 struct KernelRow {
@@ -175,6 +197,9 @@ struct KernelRow {
   std::optional<std::int64_t> memory_used, memory_limit;
   std::optional<std::int64_t> uptime_seconds;
   std::optional<int> clients;
+  std::optional<DrainOutcome> drain;  // stop: how its drain went
+  std::string restored_from;          // spawn --restore: the checkpoint
+  std::vector<std::string> restored;  // the globals it loaded
   // "exited (OOM killed)", "running", ...
   std::string state_text() const;
   nlohmann::json to_json() const;
@@ -189,6 +214,10 @@ struct ListOptions {
 struct StopOptions {
   std::vector<std::string> names;  // kernel ids, container names or host ports
   std::optional<int> timeout;      // seconds before SIGKILL (default 30)
+  // The drain before the stop: how long to wait for the kernel to be idle, and whether to save a
+  // checkpoint of its user state (default: the kernel's template or service says, else 30 s, yes).
+  std::optional<int> drain_timeout;
+  std::optional<bool> checkpoint;
 };
 // Whose kernels stop-all and cleanup act on: on a machine several developers share, one developer's
 // stop-all must not stop another's kernels.
@@ -237,12 +266,16 @@ struct ServiceRow {
 
 // A change to one of the fleet's containers, as the engine reported it.
 struct FleetEvent {
-  std::string type;  // created, started, paused, unpaused, died, health, removed; engine (up/down)
+  // created, started, paused, unpaused, died, health, removed; engine (up/down); the fleet's own:
+  // pool, scaling, drain, checkpoint (with an action: filled, acquired, miss, scale_up, waiting...)
+  std::string type;
+  std::string action;
   std::string container, container_id, kernel_id, origin, project, service, owner;
   std::optional<int> exit_code;  // died
   bool oom = false;              // died: the kernel's memory limit killed it
   std::string health;            // health: healthy, unhealthy; engine: available, unavailable
-  std::string message;           // engine: why it is unavailable
+  std::string message;           // engine: why it is unavailable; the fleet's: what happened
+  nlohmann::json details;        // the fleet's: the decision, the drain, the samples behind it
   std::int64_t time_nano = 0;
   nlohmann::json to_json() const;
 };

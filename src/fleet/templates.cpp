@@ -27,6 +27,15 @@ std::string joined(const std::vector<std::string>& items) {
 
 }  // namespace
 
+Template template_of(const TemplateSettings& s, const KernelDefaults& d) {
+  return {.language = s.language,
+          .config = s.config,
+          .image = s.image.empty() ? d.image : s.image,
+          .memory = s.memory.value_or(d.memory),
+          .cpus = s.cpus.value_or(d.cpus),
+          .pids_limit = d.pids_limit};
+}
+
 std::string template_name(const std::string& language, const std::string& config) {
   return language + "-" + std::filesystem::path(config).stem().string();
 }

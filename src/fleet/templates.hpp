@@ -23,6 +23,9 @@ struct Template {
   std::int64_t pids_limit = 0;
 };
 
+// The template of fleet.toml's [templates.NAME] (image, memory and cpus from [kernels] unless given).
+Template template_of(const TemplateSettings& s, const KernelDefaults& defaults);
+
 // "lua-openai" for (lua, openai.toml).
 std::string template_name(const std::string& language, const std::string& config);
 std::string template_name(const Template& t);

@@ -15,8 +15,11 @@ using Segments = std::vector<std::string>;
 std::vector<std::string> methods_of(const Segments& s) {
   const std::size_t n = s.size();
   if (n == 1 && (s[0] == "health" || s[0] == "metrics" || s[0] == "registry" || s[0] == "services" ||
-                 s[0] == "events" || s[0] == "pool"))
+                 s[0] == "events" || s[0] == "pool" || s[0] == "checkpoints"))
     return {"GET"};
+  if (n == 1 && s[0] == "autoscaling") return {"GET"};
+  if (n == 2 && s[0] == "autoscaling" && s[1] == "history") return {"GET"};
+  if (n == 2 && s[0] == "autoscaling" && (s[1] == "start" || s[1] == "stop")) return {"POST"};
   if (n == 1 && s[0] == "kernels") return {"GET", "POST"};
   if (n == 1 && s[0] == "find") return {"POST"};
   if (n == 2 && s[0] == "kernels") return {"GET", "DELETE"};
@@ -139,14 +142,30 @@ Outcome route(const Request& r, RouteContext& c) {
   const int depth = c.max_json_depth;
   Fleet fleet(c.fleet);
 
-  if (s[0] == "health") {
-    PingReport ping = fleet.ping();
-    return json_reply(200, {{"status", "ok"},
-                            {"engine", {{"endpoint", ping.endpoint}, {"api_version", ping.api_version}}}});
-  }
+  if (s[0] == "health") return json_reply(200, fleet.fleet_health());
   if (s[0] == "events") return events_stream(c);
   if (s[0] == "registry") return json_reply(200, fleet.registry());
   if (s[0] == "pool") return json_reply(200, fleet.pools());
+  if (s[0] == "autoscaling") {
+    if (s.size() == 1) return json_reply(200, fleet.autoscaling());
+    if (s[1] == "history") {
+      std::size_t limit = 50;
+      if (auto it = r.query.find("limit"); it != r.query.end()) {
+        try {
+          limit = static_cast<std::size_t>(std::stoul(it->second));
+        } catch (const std::exception&) {
+          throw HttpError(400, "bad_request", "?limit= must be a whole number");
+        }
+      }
+      return json_reply(200, fleet.autoscaling_history(limit));
+    }
+    return json_reply(200, fleet.set_autoscaling(s[1] == "start"));
+  }
+  if (s[0] == "checkpoints") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& row : fleet.checkpoints()) out.push_back(row.to_json());
+    return json_reply(200, out);
+  }
   if (s[0] == "metrics") {
     MetricsReport m = fleet.metrics();
     if (wants_prometheus(r)) return Reply{200, kPrometheusContentType, prometheus_text(m), {}};
@@ -191,21 +210,31 @@ Outcome route(const Request& r, RouteContext& c) {
   }
   if (s.size() == 1) {  // POST /kernels
     nlohmann::json body =
-        json_body(r, depth, {"language", "config", "memory", "cpus", "name", "owner", "labels"});
+        json_body(r, depth, {"language", "config", "memory", "cpus", "name", "owner", "labels", "restore"});
     KernelRow k = fleet.spawn({.config = text_field(body, "config"),
                                .language = text_field(body, "language"),
                                .memory = memory_field(body),
                                .cpus = number_field(body, "cpus"),
                                .name = text_field(body, "name"),
                                .owner = text_field(body, "owner"),
-                               .labels = labels_field(body)});
+                               .labels = labels_field(body),
+                               .restore = text_field(body, "restore")});
     return json_reply(201, kernel_with_connection(fleet, k));
   }
   if (s.size() == 3) return logs_stream(r, c, s[1]);
   if (r.method == "GET") return json_reply(200, fleet.kernel(s[1]).to_json());
   // DELETE /kernels/{id}
   bool force = bool_query(r, "force", false);
-  auto stopped = fleet.stop({.names = {s[1]}, .timeout = force ? std::optional<int>(0) : std::nullopt});
+  StopOptions stop{.names = {s[1]}, .timeout = force ? std::optional<int>(0) : std::nullopt};
+  if (r.query.count("drain_timeout")) {
+    try {
+      stop.drain_timeout = std::stoi(r.query.at("drain_timeout"));
+    } catch (const std::exception&) {
+      throw HttpError(400, "bad_request", "?drain_timeout= must be a whole number of seconds");
+    }
+  }
+  if (r.query.count("checkpoint")) stop.checkpoint = bool_query(r, "checkpoint", true);
+  auto stopped = fleet.stop(stop);
   return json_reply(200, {{"stopped", rows_json(stopped)}});
 }
 

@@ -108,6 +108,7 @@ class Server {
 
   ~Server() {
     // The pools stop with the server (their members stay, paused, for the next one to find).
+    autoscaler_.reset();
     o_.fleet.pools.reset();
   }
 
@@ -127,10 +128,18 @@ class Server {
       stop();
     });
     std::thread watcher([&] { watch_engine(); });
-    o_.fleet.pools = Fleet::start_pools(o_.fleet, o_.labels, [this](const FleetEvent& e) {
-      events_.publish(e);
-      return true;
-    });
+    // The fleet's own events (pools, scaling, drains) come through the fleet home's event log,
+    // so those of other fleet processes (a `stop` on the command line) are streamed too.
+    std::thread fleet_events([&] { follow_fleet_events(); });
+    std::thread culler([&] { cull_idle_kernels(); });
+    o_.fleet.pools = Fleet::start_pools(o_.fleet, o_.labels, {});
+    try {
+      autoscaler_ = Fleet::start_autoscaler(o_.fleet);
+    } catch (const Error& e) {
+      // A compose file that does not load leaves the rest of the service working; requests that
+      // need the file say what is wrong with it.
+      o_.log(now_text() + " autoscaler not started: " + e.what());
+    }
     o_.log(now_text() + " serving on http://" + endpoint_text() +
            (o_.token.empty() ? "" : " (token required)"));
     accept_loop();
@@ -143,6 +152,8 @@ class Server {
     wait_for_connections(std::chrono::hours(24));
     events_.close();
     watcher.join();
+    fleet_events.join();
+    culler.join();
     signal_thread.join();
     o_.log(now_text() + " stopped");
     return 0;
@@ -159,6 +170,7 @@ class Server {
   }
 
  private:
+  std::shared_ptr<AutoscaleService> autoscaler_;
   std::string endpoint_text() const {
     return (o_.host.find(':') != std::string::npos ? "[" + o_.host + "]" : o_.host) + ":" +
            std::to_string(port_);
@@ -375,6 +387,37 @@ class Server {
     char buf[64];
     std::snprintf(buf, sizeof buf, " %d %.1fms", status, ms);
     o_.log(now_text() + " " + method + " " + target.substr(0, 200) + buf);
+  }
+
+  // Idle culling (fleet.toml's idle_cull_seconds; off unless a template sets it), every few seconds.
+  void cull_idle_kernels() {
+    Fleet fleet(o_.fleet);
+    while (!stopping_) {
+      for (int i = 0; i < 50 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (stopping_) break;
+      try {
+        for (const auto& d : fleet.cull_idle())
+          o_.log(now_text() + " idle cull: " + d.kernel_id +
+                 (d.checkpoint.empty() ? "" : ", checkpoint " + d.checkpoint));
+      } catch (const std::exception& e) {
+        o_.log(now_text() + " idle cull: " + e.what());
+      }
+    }
+  }
+
+  void follow_fleet_events() {
+    Fleet fleet(o_.fleet);
+    while (!stopping_) {
+      try {
+        fleet.fleet_events({.cancel = &stopping_}, [&](const FleetEvent& e) {
+          events_.publish(e);
+          return !stopping_.load();
+        });
+      } catch (const std::exception& e) {
+        o_.log(now_text() + " event log: " + e.what());
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+    }
   }
 
   // Follows the engine's events for as long as the server runs; when the engine goes away, tells

@@ -370,9 +370,9 @@ TEST_CASE("bad kernel input: exit 2, a message naming it, nothing created", "[ke
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains(c.message));
   }
-  for (const std::string& args : {"logs nosuch", "health nosuch", "shell nosuch true"}) {
+  for (const char* args : {"logs nosuch", "health nosuch", "shell nosuch true"}) {
     INFO(args);
-    Run r = s.cli("-f /nonexistent.yml " + args);
+    Run r = s.cli(std::string("-f /nonexistent.yml ") + args);
     CHECK(r.code == 2);
     CHECK_THAT(r.err, Catch::Contains("no such kernel, service or container: nosuch"));
   }

@@ -314,5 +314,136 @@ class KernelContainerTests(unittest.TestCase):
         self.assertFalse(state["OOMKilled"])
 
 
+def fleet(*args, timeout=180):
+    """Runs the CLI in this run's fleet home; the finished process."""
+    return subprocess.run([CLI, *args], env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def run_in_background(kernel, code):
+    """Starts `code` on its own connection and returns the thread running it (and its reply)."""
+    outcome = {}
+
+    def run():
+        client = connect(kernel)
+        try:
+            client.wait_for_ready(timeout=30)
+            outcome["reply"] = execute(client, code, timeout=120)[0]
+        finally:
+            client.stop_channels()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def wait_busy(kernel, timeout=20):
+    client = connect(kernel)
+    try:
+        deadline = time.monotonic() + timeout
+        while llmspell_status(client)["execution_state"] != "busy":
+            if time.monotonic() > deadline:
+                raise AssertionError("the kernel never became busy")
+            time.sleep(0.05)
+    finally:
+        client.stop_channels()
+
+
+class DrainAndCheckpointTests(unittest.TestCase):
+    """`stop` drains: it waits for the kernel to be idle (up to the drain timeout, past it E2093),
+    saves a checkpoint of the user's state, and `restore` brings the state back in a new kernel."""
+
+    def tearDown(self):
+        for container in ENGINE.containers_of_this_run():
+            ENGINE.call("DELETE", f"/containers/{container['Id']}?force=1&v=1", ok=(204, 404))
+
+    def checkpoint_of(self, kernel_id):
+        done = fleet("checkpoints", "--json")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        mine = [c for c in json.loads(done.stdout) if c["kernel_id"] == kernel_id]
+        self.assertEqual(len(mine), 1, done.stdout)
+        return mine[0]
+
+    def test_stop_waits_for_a_running_execution_and_keeps_a_checkpoint(self):
+        kernel = spawn("lua", "default.toml")
+        thread, outcome = run_in_background(
+            kernel, "local t = os.clock() while os.clock() - t < 5 do end done_at = os.time() print('done')")
+        wait_busy(kernel)
+        started = time.monotonic()
+        done = fleet("stop", kernel["kernel_id"], "--drain-timeout", "30", "--json")
+        waited = time.monotonic() - started
+        self.assertEqual(done.returncode, 0, done.stderr)
+        row = json.loads(done.stdout)[0]
+        self.assertFalse(row["drain"]["timed_out"], row)
+        self.assertGreater(row["drain"]["waited_seconds"], 1.0, row)
+        self.assertGreater(waited, 1.0)
+        thread.join(timeout=30)
+        self.assertEqual(outcome.get("reply", {}).get("status"), "ok", outcome)
+        checkpoint = self.checkpoint_of(kernel["kernel_id"])
+        self.assertEqual(row["drain"]["checkpoint"], checkpoint["id"])
+        self.assertEqual(checkpoint["language"], "lua")
+        self.assertEqual(engine_state(kernel["container_id"]), None)
+
+    def test_a_drain_timeout_is_e2093_and_the_kernel_stops_anyway(self):
+        kernel = spawn("lua", "default.toml")
+        thread, _ = run_in_background(kernel, "local t = os.clock() while os.clock() - t < 20 do end")
+        wait_busy(kernel)
+        done = fleet("stop", kernel["kernel_id"], "--drain-timeout", "1", "--no-checkpoint", "-t", "1")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("E2093", done.stdout + done.stderr)
+        self.assertEqual(engine_state(kernel["container_id"]), None)
+        thread.join(timeout=30)
+
+    def restored_answer(self, language, setup, question):
+        kernel = spawn(language, "default.toml")
+        client = connect(kernel)
+        client.wait_for_ready(timeout=30)
+        self.assertEqual(execute(client, setup)[0]["status"], "ok")
+        client.stop_channels()
+        done = fleet("stop", kernel["kernel_id"], "--json")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        checkpoint = json.loads(done.stdout)[0]["drain"]["checkpoint"]
+        args = ["restore", checkpoint, "--json"]
+        for key, value in TEST_LABELS.items():
+            args += ["--label", f"{key}={value}"]
+        restored = fleet(*args)
+        self.assertEqual(restored.returncode, 0, restored.stderr)
+        row = json.loads(restored.stdout)
+        self.assertNotEqual(row["kernel_id"], kernel["kernel_id"])
+        self.assertEqual(row["restored"]["checkpoint"], checkpoint)
+        client = connect(row)
+        client.wait_for_ready(timeout=30)
+        try:
+            reply, out, results, errors = execute(client, question)
+            return reply, results, errors, row
+        finally:
+            client.stop_channels()
+
+    def test_lua_tables_survive_a_drain_and_a_restore(self):
+        reply, results, errors, row = self.restored_answer(
+            "lua", 'x = {a = 1, b = {"two", 3}} x.self = x f = function() end',
+            'x.b[1] .. " " .. math.type(x.b[2]) .. " " .. tostring(x.self == x) .. " " .. tostring(x.a)')
+        self.assertEqual(reply["status"], "ok", errors)
+        self.assertEqual(results, ["two integer true 1"])
+        self.assertIn("x", row["restored"]["globals"])
+
+    def test_javascript_objects_survive_a_drain_and_a_restore(self):
+        reply, results, errors, _ = self.restored_answer("javascript", "var y = {n: [1, 2]}", "y.n[1]")
+        self.assertEqual(reply["status"], "ok", errors)
+        self.assertEqual(results, ["2"])
+
+    def test_restore_of_an_unknown_checkpoint_is_bad_input(self):
+        done = fleet("restore", "no-such-checkpoint")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("no-such-checkpoint", done.stderr)
+
+
+def engine_state(container_id):
+    """The container's state, None when the engine has no such container."""
+    try:
+        return ENGINE.call("GET", f"/containers/{container_id}/json")["State"]["Status"]
+    except RuntimeError:
+        return None
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

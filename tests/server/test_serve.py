@@ -26,6 +26,11 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 CLI = os.environ["FLEET_CLI"]
 SOURCE = os.path.join(os.path.dirname(__file__), "..", "..")
+# The servers of these tests keep no warm pool unless a test gives them one: five paused kernels
+# per server would only slow the other tests down.
+NO_POOLS = os.path.join(tempfile.mkdtemp(prefix="fleet-serve-settings-"), "fleet.toml")
+with open(NO_POOLS, "w") as f:
+    f.write("# no [templates.*]: no warm pools\n")
 OWNER = f"serve{os.getpid()}"
 TOKEN = "t0ken-" + "x" * 26
 
@@ -42,7 +47,8 @@ class Server:
     def __init__(self, *args, port=None, home=None, env=None):
         self.port = port or free_port()
         self.home = home or tempfile.mkdtemp(prefix="fleet-serve-test-")
-        self.env = dict(os.environ, LLMSPELL_FLEET_HOME=self.home, **(env or {}))
+        self.env = dict(os.environ, LLMSPELL_FLEET_HOME=self.home, LLMSPELL_FLEET_SETTINGS=NO_POOLS)
+        self.env.update(env or {})
         self.args = args
         self.log = open(os.path.join(self.home, "serve.log"), "ab")
         self.process = subprocess.Popen([CLI, "serve", "--port", str(self.port), *args], env=self.env,
@@ -546,6 +552,218 @@ class ServicesTest(unittest.TestCase):
             server.stop()
             subprocess.run([CLI, "-f", compose_file, "-p", project, "down", "-t", "1"], env=dict(os.environ, **env),
                            capture_output=True, timeout=120)
+
+
+def run_env():
+    return {"FLEET_TEST_SESSION": SESSION, "FLEET_TEST_PID": str(os.getpid()),
+            "FLEET_TEST_EXPIRES": str(int(time.time()) + 3600)}
+
+
+def label_args():
+    out = []
+    for key, value in TEST_LABELS.items():
+        out += ["--label", f"{key}={value}"]
+    return out
+
+
+def paused_pool_members():
+    """The engine's paused warm-pool members of this run (made by servers given the test labels)."""
+    return [c for c in ENGINE.containers_of_this_run()
+            if "dev.llmspell.fleet.pool" in c["Labels"] and c["State"] == "paused"]
+
+
+def pool_members():
+    return [c for c in ENGINE.containers_of_this_run() if "dev.llmspell.fleet.pool" in c["Labels"]]
+
+
+def wait_until(check, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+class PoolTest(unittest.TestCase):
+    """A warm pool of two: filled and paused, handed out with one unpause, refilled, rebuilt after a
+    kill -9 without leaks, and nothing paused left after down."""
+
+    def test_pool_fill_acquire_refill_crash_and_down(self):
+        settings = os.path.join(tempfile.mkdtemp(prefix="fleet-pool-settings-"), "fleet.toml")
+        with open(settings, "w") as f:
+            f.write('[templates.lua-pool]\nlanguage = "lua"\nconfig = "default.toml"\n'
+                    'warm_pool = { enabled = true, size = 2, refresh_interval_seconds = 3600 }\n')
+        env = {"LLMSPELL_FLEET_SETTINGS": settings}
+        server = Server(*label_args(), env=env)
+        home = server.home
+        try:
+            wait_until(lambda: len(paused_pool_members()) == 2, 120, "two paused members")
+            status, pools = server.json("GET", "/pool")
+            self.assertEqual(status, 200)
+            self.assertEqual((pools[0]["current_size"], pools[0]["target_size"]), (2, 2), pools)
+            started = time.time()
+            status, kernel = server.json("POST", "/kernels", spawn_body(OWNER, config="default.toml"))
+            took = time.time() - started
+            self.assertEqual(status, 201, kernel)
+            self.assertEqual(kernel["state"], "running")
+            # A cold start takes ~0.7 s here; the pool's is one unpause and a heartbeat.
+            self.assertLess(took, 0.5, "served from the pool")
+            status, pools = server.json("GET", "/pool")
+            self.assertEqual(pools[0]["hits"], 1, pools)
+            client = BlockingKernelClient()
+            client.load_connection_info(kernel["connection"])
+            client.start_channels()
+            try:
+                client.wait_for_ready(timeout=30)
+                reply = client.execute_interactive("print(6*7)", timeout=30)
+                self.assertEqual(reply["content"]["status"], "ok")
+            finally:
+                client.stop_channels()
+            # Refilled in the background; GET /health has the seed's warm_pool shape.
+            wait_until(lambda: len(paused_pool_members()) == 2, 120, "refilled to two")
+            status, health = server.json("GET", "/health")
+            self.assertEqual(health["warm_pool"]["target_size"], 2, health)
+            self.assertEqual(health["warm_pool"]["hits"], 1, health)
+            self.assertIn("hit_rate_percent", health["warm_pool"])
+            # Paused members are paused, not unhealthy, in list.
+            listed = subprocess.run([CLI, "list", "--json"], env=server.env, capture_output=True, text=True,
+                                    timeout=60)
+            pooled = [k for k in json.loads(listed.stdout) if k.get("pool") == "ready"]
+            self.assertEqual(len(pooled), 2, listed.stdout)
+            self.assertTrue(all(k["state"] == "paused" for k in pooled))
+            # kill -9 while the pool fills (take one out, so it refills), then a restart in the same home.
+            ENGINE.call("DELETE", f"/containers/{paused_pool_members()[0]['Id']}?force=1", ok=(204, 404))
+            wait_until(lambda: any(c["Names"][0].startswith("/llmspell-filling-") for c in pool_members()), 60,
+                       "a member filling")
+            server.stop(signal.SIGKILL)
+            server = Server(*label_args(), env=env, home=home)
+            wait_until(lambda: len(paused_pool_members()) == 2 and len(pool_members()) == 3, 120,
+                       "two paused members and the handed-out kernel, nothing else")
+            time.sleep(3)  # and it stays so
+            members = pool_members()
+            self.assertEqual(len([c for c in members if c["State"] == "paused"]), 2, members)
+            self.assertFalse([c for c in members if c["Names"][0].startswith("/llmspell-filling-")], members)
+        finally:
+            server.stop()
+        # down leaves nothing of the fleet paused (the compose project here is the shipped one's name).
+        env_down = dict(server.env)
+        done = subprocess.run([CLI, "-f", os.path.join(SOURCE, "tests", "compose", "good", "autoscale.yml"),
+                               "-p", f"pooldown{os.getpid()}", "down", "-t", "1"],
+                              env=dict(env_down, **run_env()), capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(paused_pool_members(), [])
+
+
+class AutoscaleTest(unittest.TestCase):
+    """serve's autoscaler on a compose service with a 2 s interval: a CPU load step scales it up
+    within three intervals, the reason naming the utilization; after the load, it scales down after
+    the down window, draining the replica it removes; the history keeps both with their samples.
+    The same with pending execute requests as the metric."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.project = f"scale{os.getpid()}"
+        cls.compose = os.path.join(SOURCE, "tests", "compose", "good", "autoscale.yml")
+        cls.env = run_env()
+
+    def fleet(self, server, *args, timeout=180):
+        return subprocess.run([CLI, "-f", self.compose, "-p", self.project, *args],
+                              env=dict(server.env, **self.env), capture_output=True, text=True, timeout=timeout)
+
+    def replicas(self, service):
+        return sorted(c["Labels"]["com.docker.compose.container-number"]
+                      for c in ENGINE.containers_of_this_run()
+                      if c["Labels"].get("com.docker.compose.project") == self.project
+                      and c["Labels"].get("com.docker.compose.service") == service and c["State"] == "running")
+
+    def connect(self, server, number, service):
+        path = os.path.join(server.home, f"{self.project}-{service}-{number}.json")
+        client = BlockingKernelClient()
+        client.load_connection_file(path)
+        client.start_channels()
+        client.wait_for_ready(timeout=30)
+        return client
+
+    def history(self, server):
+        status, history = server.json("GET", "/autoscaling/history?limit=100")
+        self.assertEqual(status, 200)
+        return history
+
+    def run_scenario(self, service, profile_args, load, metric_word):
+        server = Server("-f", self.compose, "-p", self.project, *profile_args, env=self.env)
+        clients = []
+        try:
+            done = self.fleet(server, *profile_args, "up", "--wait", service)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(self.replicas(service), ["1"])
+            client = self.connect(server, 1, service)
+            clients.append(client)
+            step = time.time()
+            load(client)
+            decision = wait_until(
+                lambda: next((d for d in self.history(server) if d["service"] == service
+                              and d["action"] == "scale_up"), None), 3 * 2 + 4, "a scale_up within three intervals")
+            self.assertIn(metric_word, decision["reason"])
+            self.assertTrue(decision["samples"], decision)
+            self.assertGreater(decision["target_replicas"], 1)
+            wait_until(lambda: len(self.replicas(service)) == decision["target_replicas"], 60, "the new replicas")
+            serving = time.time() - step
+            print(f"\n{service}: load step to {decision['target_replicas']} replicas running: {serving:.1f} s",
+                  file=sys.stderr)
+            # The load ends by itself; then the down window passes.
+            down = wait_until(
+                lambda: next((d for d in self.history(server) if d["service"] == service
+                              and d["action"] == "scale_down"), None), 60, "a scale_down after the window")
+            self.assertTrue(down["samples"], down)
+            wait_until(lambda: len(self.replicas(service)) == down["target_replicas"], 60,
+                       "replicas drained and removed")
+            status, auto = server.json("GET", "/autoscaling")
+            mine = next(s for s in auto["services"] if s["service"] == service)
+            self.assertGreaterEqual(mine["scale_up_count"], 1)
+            self.assertGreaterEqual(mine["scale_down_count"], 1)
+            self.assertTrue(auto["running"])
+            # The drained replica left a checkpoint (checkpoint_before_drain) for the cpu service.
+            return server
+        finally:
+            for c in clients:
+                try:
+                    c.stop_channels()
+                except Exception:
+                    pass
+            server.stop()
+            self.fleet(server, *profile_args, "down", "-t", "1")
+
+    def test_cpu_load_scales_up_and_back_down(self):
+        def spin(client):
+            client.execute("local t = os.clock() while os.clock() - t < 12 do end")
+        server = self.run_scenario("cpu", [], spin, "CPU utilization")
+        listed = subprocess.run([CLI, "checkpoints", "--json"], env=server.env, capture_output=True, text=True)
+        self.assertTrue(json.loads(listed.stdout), "the drained replica's checkpoint")
+        events = [json.loads(line) for line in open(os.path.join(server.home, "events.jsonl"))]
+        self.assertTrue([e for e in events if e["type"] == "scaling" and e.get("action") == "scale_up"])
+        self.assertTrue([e for e in events if e["type"] == "drain"])
+
+    def test_pending_requests_scale_up(self):
+        def queue_up(client):
+            for _ in range(4):  # one runs, three wait behind it
+                client.execute("local t = os.clock() while os.clock() - t < 4 do end")
+        self.run_scenario("queue", ["--profile", "queue"], queue_up, "pending")
+
+    def test_cli_status_start_stop(self):
+        home = tempfile.mkdtemp(prefix="fleet-autoscale-cli-")
+        env = dict(os.environ, LLMSPELL_FLEET_HOME=home)
+        stopped = subprocess.run([CLI, "autoscale", "stop", "--json"], env=env, capture_output=True, text=True)
+        self.assertEqual(stopped.returncode, 0, stopped.stderr)
+        self.assertFalse(json.loads(stopped.stdout)["enabled"])
+        status = subprocess.run([CLI, "autoscale", "status"], env=env, capture_output=True, text=True)
+        self.assertIn("stopped", status.stdout)
+        self.assertIn("serve", status.stdout)  # nothing runs it: says so
+        started = subprocess.run([CLI, "autoscale", "start", "--json"], env=env, capture_output=True, text=True)
+        self.assertTrue(json.loads(started.stdout)["enabled"])
+        bad = subprocess.run([CLI, "autoscale", "sideways"], env=env, capture_output=True, text=True)
+        self.assertEqual(bad.returncode, 2)
 
 
 if __name__ == "__main__":

@@ -415,7 +415,7 @@ TEST_CASE("autoscale settings: the seed's defaults, x-fleet's other keys ignored
                                   {"warm_pool", {{"size", 2}}},
                                   {"graceful_drain", {{"timeout_seconds", 30}}},
                                   {"idle_cull_seconds", 600},
-                                  {"enabled", true},
+                                  {"autoscaling", true},
                                   {"min_replicas", 2.0},
                                   {"max_replicas", 8},
                                   {"target_cpu_utilization", 62.5},
@@ -447,7 +447,7 @@ TEST_CASE("autoscale settings: the seed's defaults, x-fleet's other keys ignored
   fails({{"scale_up_stabilization_seconds", -1}}, "scale_up_stabilization_seconds: ");
   fails({{"scale_down_stabilization_seconds", -30}}, "scale_down_stabilization_seconds: ");
   fails({{"autoscaling_interval_seconds", 0}}, "autoscaling_interval_seconds: ");
-  fails({{"enabled", "yes"}}, "enabled: ");
+  fails({{"autoscaling", "yes"}}, "autoscaling: ");
   fails({{"max_replica", 4}}, "max_replica: unknown key");
   CHECK(Settings::from_json({{"target_cpu_utilization", 100}}, w).target_cpu_utilization == 100);
   CHECK(Settings::from_json({{"min_replicas", 0}}, w).min_replicas == 0);
