@@ -112,8 +112,13 @@ class LuaEncoder {
         lua_pop(L_, 1);
         break;
       }
-      array.push_back(value(-1, path + "[" + std::to_string(n + 1) + "]", depth + 1));
+      json v = value(-1, path + "[" + std::to_string(n + 1) + "]", depth + 1);
       lua_pop(L_, 1);
+      if (v.is_null()) {  // nested too deep: listed once, when lua_next meets it below
+        out_.skipped.pop_back();
+        break;
+      }
+      array.push_back(std::move(v));
     }
     lua_pushnil(L_);
     while (lua_next(L_, index)) {

@@ -88,6 +88,26 @@ TEST_CASE("lua: cycles and shared references survive; functions are skipped by n
   CHECK(value_of(*back, "f") == "nil");
 }
 
+TEST_CASE("lua and javascript: tables nested too deep are cut, the rest restores", "[kernel][checkpoint]") {
+  auto lua = make_interpreter("lua");
+  value_of(*lua, "deep = {}\nlocal t = deep\nfor i = 1, 300 do t.next = {}; t = t.next end");
+  value_of(*lua, "list = {}\nlocal t = list\nfor i = 1, 300 do t[1] = {}; t = t[1] end");
+  Checkpoint c = lua->checkpoint();
+  CHECK(std::count_if(c.skipped.begin(), c.skipped.end(),
+                      [](const Skipped& s) { return s.type == "table nested too deep"; }) == 2);
+  auto back = round_trip(*lua, "lua");
+  CHECK(value_of(*back, "type(deep.next.next.next)") == "table");
+  CHECK(value_of(*back, "type(list[1][1][1])") == "table");
+
+  auto js = make_interpreter("javascript");
+  value_of(*js, "var deep = []; var t = deep; for (var i = 0; i < 300; i++) { t[0] = []; t = t[0]; }");
+  Checkpoint j = js->checkpoint();
+  CHECK(std::count_if(j.skipped.begin(), j.skipped.end(),
+                      [](const Skipped& s) { return s.type == "object nested too deep"; }) == 1);
+  auto js_back = round_trip(*js, "javascript");
+  CHECK(value_of(*js_back, "Array.isArray(deep[0][0][0])") == "true");
+}
+
 TEST_CASE("lua: a checkpoint holds only the user's globals", "[kernel][checkpoint][lua]") {
   auto lua = make_interpreter("lua");
   Checkpoint empty = lua->checkpoint();
