@@ -203,3 +203,34 @@ TEST_CASE("javascript: only the user's globals; bad states refused", "[kernel][c
   CHECK(js->restore(bad) == std::vector<std::string>{"mine", "o"});
   CHECK(value_of(*js, "Object.getPrototypeOf(o) === Object.prototype && o.__proto__ === o") == "true");
 }
+
+TEST_CASE("no user code runs in a checkpoint or restore, and what would fail is refused",
+          "[kernel][checkpoint]") {
+  // Lua: a strict _G in the target does not stop a restore (raw sets).
+  auto lua = make_interpreter("lua");
+  value_of(*lua, "a = 1");
+  auto strict = make_interpreter("lua");
+  value_of(*strict, "setmetatable(_G, {__newindex = function() error('strict') end})");
+  CHECK(strict->restore(lua->checkpoint().state) == std::vector<std::string>{"a"});
+  CHECK(value_of(*strict, "a") == "1");
+
+  // JavaScript: a getter on the global object is not called, only listed.
+  auto js = make_interpreter("javascript");
+  value_of(*js,
+           "var calls = 0; Object.defineProperty(this, 'acc', {get: function() { calls++; throw 1 }, "
+           "enumerable: true});");
+  value_of(*js, "calls = 0");  // showing the result above read every property of the global object
+  Checkpoint c = js->checkpoint();
+  CHECK(skipped(c, "acc", "accessor"));
+  CHECK(value_of(*js, "calls") == "0");
+  json state = js->checkpoint().state;
+  state["globals"] = {{"k", 2}};
+  auto read_only = make_interpreter("javascript");
+  value_of(*read_only, "Object.defineProperty(this, 'k', {value: 1, writable: false});");
+  CHECK_THROWS_WITH(read_only->restore(state), Catch::Contains("read-only"));
+  CHECK(value_of(*read_only, "k") == "1");
+  auto closed = make_interpreter("javascript");
+  value_of(*closed, "Object.preventExtensions(this);");
+  CHECK_THROWS_WITH(closed->restore(state), Catch::Contains("cannot set the globals"));
+  CHECK(value_of(*closed, "1 + 1") == "2");  // still serving
+}
