@@ -53,6 +53,17 @@ json encode_string(const std::string& text) {
   return {{"bytes", util::base64_encode(text)}};  // Duktape keeps non-BMP characters as CESU-8
 }
 
+// Whether `key` is an own property of the object at `index` holding a value: not a getter or setter,
+// which would run user code (and a Duktape error outside a protected call ends the process).
+bool own_data_property(duk_context* ctx, duk_idx_t index, const std::string& key) {
+  index = duk_normalize_index(ctx, index);
+  duk_push_lstring(ctx, key.data(), key.size());
+  duk_get_prop_desc(ctx, index, 0);
+  bool data = duk_is_object(ctx, -1) && duk_has_prop_string(ctx, -1, "value");
+  duk_pop(ctx);
+  return data;
+}
+
 bool is_identifier(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -189,14 +200,7 @@ class JsEncoder {
     return json{{"ref", id}};
   }
 
-  // Whether `key` is an own property holding a value (not a getter, which would run user code).
-  bool data_property(duk_idx_t index, const std::string& key) {
-    duk_push_lstring(ctx_, key.data(), key.size());
-    duk_get_prop_desc(ctx_, index, 0);
-    bool data = duk_is_object(ctx_, -1) && duk_has_prop_string(ctx_, -1, "value");
-    duk_pop(ctx_);
-    return data;
-  }
+  bool data_property(duk_idx_t index, const std::string& key) { return own_data_property(ctx_, index, key); }
 
   static bool is_index_below(const std::string& key, duk_size_t length) {
     if (key.empty() || key.size() > 10 || !std::all_of(key.begin(), key.end(), ::isdigit)) return false;
@@ -204,11 +208,17 @@ class JsEncoder {
     return std::stoull(key) < length;
   }
 
+  // The name of the prototype's constructor, read from data properties only.
   std::string class_name(duk_idx_t index) {
     std::string name = "object";
-    if (duk_get_prop_string(ctx_, index, "constructor") && duk_is_function(ctx_, -1)) {
-      duk_get_prop_string(ctx_, -1, "name");
-      if (duk_is_string(ctx_, -1) && duk_get_length(ctx_, -1) > 0) name = string_at(ctx_, -1);
+    duk_get_prototype(ctx_, index);
+    if (duk_is_object(ctx_, -1) && data_property(-1, "constructor")) {
+      duk_get_prop_string(ctx_, -1, "constructor");
+      if (duk_is_function(ctx_, -1) && data_property(-1, "name")) {
+        duk_get_prop_string(ctx_, -1, "name");
+        if (duk_is_string(ctx_, -1) && duk_get_length(ctx_, -1) > 0) name = string_at(ctx_, -1);
+        duk_pop(ctx_);
+      }
       duk_pop(ctx_);
     }
     duk_pop(ctx_);
@@ -313,6 +323,10 @@ class JsInterpreter : public Interpreter {
     }
     duk_pop(ctx_);
     for (const std::string& name : names) {
+      if (!own_data_property(ctx_, global, name)) {
+        out.skipped.push_back({name, "accessor"});
+        continue;
+      }
       duk_get_prop_lstring(ctx_, global, name.data(), name.size());
       if (auto v = encoder.value(-1, name, 0)) globals[name] = std::move(*v);
       duk_pop(ctx_);
@@ -368,14 +382,20 @@ class JsInterpreter : public Interpreter {
         duk_pop(ctx_);
       }
       std::vector<std::string> names;
+      duk_push_global_object(ctx_);
+      duk_idx_t global = duk_get_top_index(ctx_);
       for (const auto& [name, v] : state["globals"].items()) {
         if (baseline_.count(name))
           throw std::invalid_argument("\"" + name + "\" is the interpreter's own global");
+        if (!settable_global(global, name))
+          throw std::invalid_argument("the global \"" + name + "\" is read-only or an accessor here");
         push(v, made, tables.size());
         names.push_back(name);
       }
-      for (auto name = names.rbegin(); name != names.rend(); ++name)
-        duk_put_global_lstring(ctx_, name->data(), name->size());
+      // Protected: a global object the user made non-extensible fails here, not the process.
+      if (duk_safe_call(ctx_, &JsInterpreter::put_globals, &names, static_cast<duk_idx_t>(names.size()), 1) !=
+          0)
+        throw std::invalid_argument("cannot set the globals: " + std::string(duk_safe_to_string(ctx_, -1)));
       return names;  // sorted: they come from a JSON object
     } catch (const json::exception& e) {
       throw std::invalid_argument(std::string("malformed state: ") + e.what());
@@ -405,6 +425,28 @@ class JsInterpreter : public Interpreter {
     duk_get_prop_string(ctx_, -1, "prototype");
     object_prototype_ = duk_get_heapptr(ctx_, -1);  // reachable from the global object as long as it lives
     duk_pop_3(ctx_);
+  }
+
+  // Absent, or a writable data property.
+  bool settable_global(duk_idx_t global, const std::string& name) {
+    duk_push_lstring(ctx_, name.data(), name.size());
+    duk_get_prop_desc(ctx_, global, 0);
+    bool settable = true;
+    if (duk_is_object(ctx_, -1)) {
+      duk_get_prop_string(ctx_, -1, "writable");  // undefined for an accessor
+      settable = duk_get_boolean(ctx_, -1);
+      duk_pop(ctx_);
+    }
+    duk_pop(ctx_);
+    return settable;
+  }
+
+  // The values on top of the stack, one per name in order, set as globals.
+  static duk_ret_t put_globals(duk_context* ctx, void* udata) {
+    const auto& names = *static_cast<const std::vector<std::string>*>(udata);
+    for (auto name = names.rbegin(); name != names.rend(); ++name)
+      duk_put_global_lstring(ctx, name->data(), name->size());
+    return 0;
   }
 
   // Pushes a state's value; objects come from the array at `made` (ids 0..count-1).

@@ -112,8 +112,13 @@ class LuaEncoder {
         lua_pop(L_, 1);
         break;
       }
-      array.push_back(value(-1, path + "[" + std::to_string(n + 1) + "]", depth + 1));
+      json v = value(-1, path + "[" + std::to_string(n + 1) + "]", depth + 1);
       lua_pop(L_, 1);
+      if (v.is_null()) {  // nested too deep: listed once, when lua_next meets it below
+        out_.skipped.pop_back();
+        break;
+      }
+      array.push_back(std::move(v));
     }
     lua_pushnil(L_);
     while (lua_next(L_, index)) {
@@ -371,13 +376,21 @@ class LuaInterpreter : public Interpreter {
         lua_pop(L_, 1);
       }
       std::vector<std::string> names;
+      int first = lua_gettop(L_) + 1;
       for (const auto& [name, v] : state["globals"].items()) {
         if (baseline_.count(name))
           throw std::invalid_argument("\"" + name + "\" is the interpreter's own global");
         push(v, made, tables.size());
         names.push_back(name);
       }
-      for (auto name = names.rbegin(); name != names.rend(); ++name) lua_setglobal(L_, name->c_str());
+      // Raw sets: a metatable the user gave _G runs no code here.
+      lua_pushglobaltable(L_);
+      int g = lua_gettop(L_);
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        lua_pushlstring(L_, names[i].data(), names[i].size());
+        lua_pushvalue(L_, first + static_cast<int>(i));
+        lua_rawset(L_, g);
+      }
       return names;  // sorted: they come from a JSON object
     } catch (const json::exception& e) {
       throw std::invalid_argument(std::string("malformed state: ") + e.what());
@@ -450,7 +463,11 @@ class LuaInterpreter : public Interpreter {
           }
           if (v.contains("builtin")) {
             const std::string& name = v["builtin"].get_ref<const std::string&>();
-            if (!baseline_.count(name) || lua_getglobal(L_, name.c_str()) != LUA_TTABLE)
+            lua_pushglobaltable(L_);
+            lua_pushlstring(L_, name.data(), name.size());
+            int type = lua_rawget(L_, -2);
+            lua_remove(L_, -2);
+            if (!baseline_.count(name) || type != LUA_TTABLE)
               throw std::invalid_argument("no builtin table \"" + name + "\"");
             return;
           }

@@ -88,6 +88,26 @@ TEST_CASE("lua: cycles and shared references survive; functions are skipped by n
   CHECK(value_of(*back, "f") == "nil");
 }
 
+TEST_CASE("lua and javascript: tables nested too deep are cut, the rest restores", "[kernel][checkpoint]") {
+  auto lua = make_interpreter("lua");
+  value_of(*lua, "deep = {}\nlocal t = deep\nfor i = 1, 300 do t.next = {}; t = t.next end");
+  value_of(*lua, "list = {}\nlocal t = list\nfor i = 1, 300 do t[1] = {}; t = t[1] end");
+  Checkpoint c = lua->checkpoint();
+  CHECK(std::count_if(c.skipped.begin(), c.skipped.end(),
+                      [](const Skipped& s) { return s.type == "table nested too deep"; }) == 2);
+  auto back = round_trip(*lua, "lua");
+  CHECK(value_of(*back, "type(deep.next.next.next)") == "table");
+  CHECK(value_of(*back, "type(list[1][1][1])") == "table");
+
+  auto js = make_interpreter("javascript");
+  value_of(*js, "var deep = []; var t = deep; for (var i = 0; i < 300; i++) { t[0] = []; t = t[0]; }");
+  Checkpoint j = js->checkpoint();
+  CHECK(std::count_if(j.skipped.begin(), j.skipped.end(),
+                      [](const Skipped& s) { return s.type == "object nested too deep"; }) == 1);
+  auto js_back = round_trip(*js, "javascript");
+  CHECK(value_of(*js_back, "Array.isArray(deep[0][0][0])") == "true");
+}
+
 TEST_CASE("lua: a checkpoint holds only the user's globals", "[kernel][checkpoint][lua]") {
   auto lua = make_interpreter("lua");
   Checkpoint empty = lua->checkpoint();
@@ -182,4 +202,35 @@ TEST_CASE("javascript: only the user's globals; bad states refused", "[kernel][c
   bad["tables"] = json::parse(R"([{"fields": {"__proto__": {"ref": 0}}}])");
   CHECK(js->restore(bad) == std::vector<std::string>{"mine", "o"});
   CHECK(value_of(*js, "Object.getPrototypeOf(o) === Object.prototype && o.__proto__ === o") == "true");
+}
+
+TEST_CASE("no user code runs in a checkpoint or restore, and what would fail is refused",
+          "[kernel][checkpoint]") {
+  // Lua: a strict _G in the target does not stop a restore (raw sets).
+  auto lua = make_interpreter("lua");
+  value_of(*lua, "a = 1");
+  auto strict = make_interpreter("lua");
+  value_of(*strict, "setmetatable(_G, {__newindex = function() error('strict') end})");
+  CHECK(strict->restore(lua->checkpoint().state) == std::vector<std::string>{"a"});
+  CHECK(value_of(*strict, "a") == "1");
+
+  // JavaScript: a getter on the global object is not called, only listed.
+  auto js = make_interpreter("javascript");
+  value_of(*js,
+           "var calls = 0; Object.defineProperty(this, 'acc', {get: function() { calls++; throw 1 }, "
+           "enumerable: true});");
+  value_of(*js, "calls = 0");  // showing the result above read every property of the global object
+  Checkpoint c = js->checkpoint();
+  CHECK(skipped(c, "acc", "accessor"));
+  CHECK(value_of(*js, "calls") == "0");
+  json state = js->checkpoint().state;
+  state["globals"] = {{"k", 2}};
+  auto read_only = make_interpreter("javascript");
+  value_of(*read_only, "Object.defineProperty(this, 'k', {value: 1, writable: false});");
+  CHECK_THROWS_WITH(read_only->restore(state), Catch::Contains("read-only"));
+  CHECK(value_of(*read_only, "k") == "1");
+  auto closed = make_interpreter("javascript");
+  value_of(*closed, "Object.preventExtensions(this);");
+  CHECK_THROWS_WITH(closed->restore(state), Catch::Contains("cannot set the globals"));
+  CHECK(value_of(*closed, "1 + 1") == "2");  // still serving
 }
