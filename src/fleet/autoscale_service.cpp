@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "compose/error.hpp"
+#include "compose/profiles.hpp"
 #include "fleet/container_spec.hpp"
 #include "fleet/drain.hpp"
 #include "fleet/errors.hpp"
@@ -100,10 +101,13 @@ void check_fleet_extensions(const compose::Project& project) {
   }
 }
 
-AutoscaleService::AutoscaleService(std::shared_ptr<engine::Api> engine, compose::Project project)
+AutoscaleService::AutoscaleService(std::shared_ptr<engine::Api> engine, compose::Project project,
+                                   const std::vector<std::string>& profiles)
     : engine_(std::move(engine)), project_(std::move(project)), ctx_{.client = *engine_} {
   ctx_.home.prepare();
+  auto enabled = compose::select_services(project_, {.profile_flags = profiles}).enabled;
   for (const auto& [name, service] : project_.services) {
+    if (std::find(enabled.begin(), enabled.end(), name) == enabled.end()) continue;
     auto settings = autoscale_settings(project_, service);
     if (!settings || !settings->enabled) continue;
     Service s{.name = name, .policy = std::make_unique<autoscale::Autoscaler>(name, *settings)};

@@ -29,8 +29,10 @@ namespace fleet {
 
 class AutoscaleService {
  public:
-  // `project` is the compose project to scale, already loaded and checked.
-  AutoscaleService(std::shared_ptr<engine::Api> engine, compose::Project project);
+  // `project` is the compose project to scale, already loaded and checked; only the services the
+  // active profiles enable are scaled (`profiles`: the --profile flags, else COMPOSE_PROFILES).
+  AutoscaleService(std::shared_ptr<engine::Api> engine, compose::Project project,
+                   const std::vector<std::string>& profiles);
   ~AutoscaleService();
   AutoscaleService(const AutoscaleService&) = delete;
   AutoscaleService& operator=(const AutoscaleService&) = delete;

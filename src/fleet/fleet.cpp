@@ -345,7 +345,8 @@ std::shared_ptr<AutoscaleService> Fleet::start_autoscaler(const FleetOptions& op
     Fleet door(options);
     if (!door.impl_->has_compose_file()) return nullptr;  // nothing to scale
     auto engine = options.engine ? options.engine : connect(options.docker_host);
-    auto service = std::make_shared<AutoscaleService>(engine, door.impl_->compose_project());
+    auto service =
+        std::make_shared<AutoscaleService>(engine, door.impl_->compose_project(), options.profiles);
     service->start();
     return service;
   });

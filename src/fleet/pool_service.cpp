@@ -98,9 +98,18 @@ void PoolService::cycle() {
     std::vector<pool::Member> members;
     std::set<std::string> seen;
     for (const auto& k : kernels) {
-      if (!k.pooled() || !k.spawned() ||
-          template_name(k.label(labels::kLanguage), k.label(labels::kConfig)) != name)
-        continue;
+      if (!k.pooled() || !k.spawned()) continue;
+      // Its members: those made for its identity, and those of an older identity of the same
+      // language and config that no pool has any more (a changed config or limits: replaced).
+      const std::string member_of = k.label(labels::kPool);
+      bool mine = member_of == identity;
+      if (!mine) {
+        bool other_pool = false;
+        for (const auto& [other, q] : pools_) other_pool = other_pool || q.policy->template_id() == member_of;
+        mine = !other_pool && k.label(labels::kLanguage) == p.kernel.language &&
+               k.label(labels::kConfig) == p.kernel.config;
+      }
+      if (!mine) continue;
       if (taken_.count(k.id)) {
         if (k.state != "paused") taken_.erase(k.id);  // handed out: running now, no member any more
         continue;
@@ -145,6 +154,7 @@ void PoolService::cycle() {
     }
     // Fills two at a time: starting kernels is the engine's work, and it has two cores here.
     int room = std::max(0, 2 - static_cast<int>(p.filling.size()));
+    if (std::chrono::steady_clock::now() < p.next_fill) room = 0;
     for (int i = 0; i < std::min(changes.create, room); ++i) {
       std::string kernel_id = new_kernel_id();
       p.filling.insert(kernel_id);
@@ -187,8 +197,16 @@ void PoolService::fill(const std::string& name, const Template& t, const std::st
                                    .created = pool::Clock::now()});
     }
     emit("filled", kernel_id, row.container);
+    std::lock_guard lock(mu_);
+    pools_.at(name).fill_backoff = std::chrono::seconds(0);
   } catch (const std::exception& e) {
     emit("fill_failed", kernel_id, kPoolFillingPrefix + kernel_id, e.what());
+    std::lock_guard lock(mu_);
+    auto& p = pools_.at(name);
+    p.fill_backoff = std::min<std::chrono::seconds>(
+        std::chrono::seconds(60),
+        std::max<std::chrono::seconds>(std::chrono::seconds(2), p.fill_backoff * 2));
+    p.next_fill = std::chrono::steady_clock::now() + p.fill_backoff;
     // What the failed fill left (a container created, say) is destroyed by a later cycle.
   }
   done();

@@ -50,6 +50,9 @@ class PoolService {
     Template kernel;
     std::unique_ptr<pool::Pool> policy;
     std::set<std::string> filling;  // kernel ids being made by this service
+    // After a fill fails (no free ports, the engine away), the next waits: 2 s, doubling to a minute.
+    std::chrono::steady_clock::time_point next_fill{};
+    std::chrono::seconds fill_backoff{0};
   };
 
   void run();

@@ -321,12 +321,13 @@ def fleet(*args, timeout=180):
 
 def run_in_background(kernel, code):
     """Starts `code` on its own connection and returns the thread running it (and its reply)."""
-    outcome = {}
+    outcome = {"ready": threading.Event()}
 
     def run():
         client = connect(kernel)
         try:
             client.wait_for_ready(timeout=30)
+            outcome["ready"].set()
             outcome["reply"] = execute(client, code, timeout=120)[0]
         finally:
             client.stop_channels()
@@ -336,14 +337,18 @@ def run_in_background(kernel, code):
     return thread, outcome
 
 
-def wait_busy(kernel, timeout=20):
+def wait_busy(kernel, outcome, timeout=20):
+    # Not before the other client is ready: jupyter_client's wait_for_ready waits for a quiet iopub,
+    # and every status request here publishes busy and idle there.
+    if not outcome["ready"].wait(timeout):
+        raise AssertionError("the client running the code never became ready")
     client = connect(kernel)
     try:
         deadline = time.monotonic() + timeout
-        while llmspell_status(client)["execution_state"] != "busy":
+        while (state := llmspell_status(client))["execution_state"] != "busy":
             if time.monotonic() > deadline:
-                raise AssertionError("the kernel never became busy")
-            time.sleep(0.05)
+                raise AssertionError(f"the kernel never became busy: {state}")
+            time.sleep(0.1)
     finally:
         client.stop_channels()
 
@@ -367,7 +372,7 @@ class DrainAndCheckpointTests(unittest.TestCase):
         kernel = spawn("lua", "default.toml")
         thread, outcome = run_in_background(
             kernel, "local t = os.clock() while os.clock() - t < 5 do end done_at = os.time() print('done')")
-        wait_busy(kernel)
+        wait_busy(kernel, outcome)
         started = time.monotonic()
         done = fleet("stop", kernel["kernel_id"], "--drain-timeout", "30", "--json")
         waited = time.monotonic() - started
@@ -385,8 +390,8 @@ class DrainAndCheckpointTests(unittest.TestCase):
 
     def test_a_drain_timeout_is_e2093_and_the_kernel_stops_anyway(self):
         kernel = spawn("lua", "default.toml")
-        thread, _ = run_in_background(kernel, "local t = os.clock() while os.clock() - t < 20 do end")
-        wait_busy(kernel)
+        thread, outcome = run_in_background(kernel, "local t = os.clock() while os.clock() - t < 20 do end")
+        wait_busy(kernel, outcome)
         done = fleet("stop", kernel["kernel_id"], "--drain-timeout", "1", "--no-checkpoint", "-t", "1")
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertIn("E2093", done.stdout + done.stderr)

@@ -599,15 +599,18 @@ class PoolTest(unittest.TestCase):
         server = Server(*label_args(), env=env)
         home = server.home
         try:
-            wait_until(lambda: len(paused_pool_members()) == 2, 120, "two paused members")
+            wait_until(lambda: len(paused_pool_members()) == 2 and server.json("GET", "/pool")[1][0]["current_size"] == 2,
+                       120, "two paused members")
             status, pools = server.json("GET", "/pool")
             self.assertEqual(status, 200)
             self.assertEqual((pools[0]["current_size"], pools[0]["target_size"]), (2, 2), pools)
             started = time.time()
-            status, kernel = server.json("POST", "/kernels", spawn_body(OWNER, config="default.toml"))
+            # No labels: a kernel with labels of its own cannot be one made ahead (the members carry the
+            # test labels serve was given).
+            status, kernel = server.json("POST", "/kernels", {"owner": OWNER, "config": "default.toml"})
             took = time.time() - started
             self.assertEqual(status, 201, kernel)
-            self.assertEqual(kernel["state"], "running")
+            self.assertEqual(kernel["kernel"]["state"], "running")
             # A cold start takes ~0.7 s here; the pool's is one unpause and a heartbeat.
             self.assertLess(took, 0.5, "served from the pool")
             status, pools = server.json("GET", "/pool")
@@ -692,11 +695,15 @@ class AutoscaleTest(unittest.TestCase):
         return history
 
     def run_scenario(self, service, profile_args, load, metric_word):
-        server = Server("-f", self.compose, "-p", self.project, *profile_args, env=self.env)
+        # Up first (serve's autoscaler would otherwise bring the service to its min_replicas itself).
+        home = tempfile.mkdtemp(prefix="fleet-serve-test-")
+        up = subprocess.run([CLI, "-f", self.compose, "-p", self.project, *profile_args, "up", "--wait", service],
+                            env=dict(os.environ, LLMSPELL_FLEET_HOME=home, **self.env),
+                            capture_output=True, text=True, timeout=180)
+        self.assertEqual(up.returncode, 0, up.stderr)
+        server = Server("-f", self.compose, "-p", self.project, *profile_args, env=self.env, home=home)
         clients = []
         try:
-            done = self.fleet(server, *profile_args, "up", "--wait", service)
-            self.assertEqual(done.returncode, 0, done.stderr)
             self.assertEqual(self.replicas(service), ["1"])
             client = self.connect(server, 1, service)
             clients.append(client)
@@ -741,7 +748,8 @@ class AutoscaleTest(unittest.TestCase):
         server = self.run_scenario("cpu", [], spin, "CPU utilization")
         listed = subprocess.run([CLI, "checkpoints", "--json"], env=server.env, capture_output=True, text=True)
         self.assertTrue(json.loads(listed.stdout), "the drained replica's checkpoint")
-        events = [json.loads(line) for line in open(os.path.join(server.home, "events.jsonl"))]
+        with open(os.path.join(server.home, "events.jsonl")) as f:
+            events = [json.loads(line) for line in f]
         self.assertTrue([e for e in events if e["type"] == "scaling" and e.get("action") == "scale_up"])
         self.assertTrue([e for e in events if e["type"] == "drain"])
 
@@ -749,7 +757,7 @@ class AutoscaleTest(unittest.TestCase):
         def queue_up(client):
             for _ in range(4):  # one runs, three wait behind it
                 client.execute("local t = os.clock() while os.clock() - t < 4 do end")
-        self.run_scenario("queue", ["--profile", "queue"], queue_up, "pending")
+        self.run_scenario("queue", ["--profile", "pending"], queue_up, "pending")
 
     def test_cli_status_start_stop(self):
         home = tempfile.mkdtemp(prefix="fleet-autoscale-cli-")
