@@ -1,5 +1,7 @@
 #include "fleet/pool_service.hpp"
 
+#include <algorithm>
+
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
 #include "fleet/event_log.hpp"
@@ -261,6 +263,7 @@ std::optional<PoolService::Handout> PoolService::acquire(const std::string& temp
     }
     // The hot path: one unpause (which is also the claim: a second unpause of it fails), one
     // heartbeat. A member that does not resume or answer is destroyed and the next one tried.
+    const auto started = std::chrono::steady_clock::now();
     try {
       ctx_.client.unpause_container(m->id);
       const int hb = row.ports.count("hb") ? row.ports.at("hb") : 0;
@@ -277,6 +280,10 @@ std::optional<PoolService::Handout> PoolService::acquire(const std::string& temp
     {
       std::lock_guard lock(mu_);
       policy->record(true);
+      auto& times = pools_.at(name).acquire_ms;
+      times.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+      if (times.size() > 1000) times.pop_front();
       woken_ = true;  // refill in the background
       // The owner goes into the name (labels are fixed): after the hand-out, off the hot path.
       if (!owner.empty())
@@ -306,6 +313,14 @@ nlohmann::json PoolService::stats() {
     j["template"] = name;
     j["identity"] = p.policy->template_id();
     j["settings"] = p.settings.warm_pool.to_json();
+    if (!p.acquire_ms.empty()) {
+      std::vector<double> sorted(p.acquire_ms.begin(), p.acquire_ms.end());
+      std::sort(sorted.begin(), sorted.end());
+      auto at = [&](double q) {
+        return sorted[static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5)];
+      };
+      j["acquire_ms"] = {{"count", sorted.size()}, {"p50", at(0.5)}, {"p99", at(0.99)}};
+    }
     out.push_back(j);
   }
   return out;

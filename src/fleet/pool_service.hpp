@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,7 @@ class PoolService {
     // After a fill fails (no free ports, the engine away), the next waits: 2 s, doubling to a minute.
     std::chrono::steady_clock::time_point next_fill{};
     std::chrono::seconds fill_backoff{0};
+    std::deque<double> acquire_ms;  // the last hand-outs' unpause + heartbeat, for GET /pool
   };
 
   void run();

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -196,11 +197,14 @@ TEST_CASE("kernel commands: spawn, list, health, logs, shell, metrics, stop by i
   // stop by host port, then by container name: exactly what was stopped is printed.
   Run by_port = s.cli("stop -t 5 " + std::to_string(a["shell_port"].get<int>()));
   CHECK(by_port.code == 0);
-  CHECK(by_port.out == "stopped " + a["kernel_id"].get<std::string>() + "\n");
+  // A stop drains: the kernel was idle, and its user state is kept in a checkpoint (the default).
+  const std::string a_id = a["kernel_id"];
+  CHECK_THAT(by_port.out, Catch::StartsWith("stopped " + a_id + ", checkpoint " + a_id + "-"));
+  CHECK(std::count(by_port.out.begin(), by_port.out.end(), '\n') == 1);
   CHECK_FALSE(s.exists(a["container_id"]));
   CHECK_FALSE(std::filesystem::exists(file));
   Run by_name = s.cli("stop -t 5 llmspell-pair-session");
-  CHECK(by_name.out == "stopped pair-session\n");
+  CHECK_THAT(by_name.out, Catch::StartsWith("stopped pair-session, checkpoint pair-session-"));
   CHECK_FALSE(s.exists(b["container_id"]));
   auto registry = nlohmann::json::parse(slurp(s.home() / "registry" / "registry.json"));
   CHECK(row_of(registry["kernels"], "pair-session") == nullptr);
@@ -219,7 +223,8 @@ TEST_CASE("stop checks every name before it stops anything", "[kernel-cli]") {
     CHECK_THAT(r.err, Catch::StartsWith("llmspell-fleet: no such kernel: "));
     CHECK(s.client().inspect_container(k["container_id"]).state.running);
   }
-  Run twice = s.cli("stop " + id + " " + id + " -t 1");  // the same kernel twice is stopped once
+  Run twice =
+      s.cli("stop " + id + " " + id + " -t 1 --no-checkpoint");  // the same kernel twice is stopped once
   CHECK(twice.out == "stopped " + id + "\n");
 }
 

@@ -694,7 +694,7 @@ class AutoscaleTest(unittest.TestCase):
         self.assertEqual(status, 200)
         return history
 
-    def run_scenario(self, service, profile_args, load, metric_word):
+    def run_scenario(self, service, profile_args, load, metric_word, pool=0):
         # Up first (serve's autoscaler would otherwise bring the service to its min_replicas itself).
         home = tempfile.mkdtemp(prefix="fleet-serve-test-")
         up = subprocess.run([CLI, "-f", self.compose, "-p", self.project, *profile_args, "up", "--wait", service],
@@ -705,6 +705,13 @@ class AutoscaleTest(unittest.TestCase):
         clients = []
         try:
             self.assertEqual(self.replicas(service), ["1"])
+            if pool:
+                def pool_full():
+                    status = server.json("GET", "/autoscaling")[1]
+                    mine = [s for s in status["services"] if s["service"] == service]
+                    return mine and mine[0].get("warm_pool", {}).get("current_size") == pool
+                wait_until(pool_full, 60, "the service's warm pool filled")
+                self.assertEqual(self.replicas(service), ["1"], "pool members are not replicas")
             client = self.connect(server, 1, service)
             clients.append(client)
             step = time.time()
@@ -715,6 +722,8 @@ class AutoscaleTest(unittest.TestCase):
             self.assertIn(metric_word, decision["reason"])
             self.assertTrue(decision["samples"], decision)
             self.assertGreater(decision["target_replicas"], 1)
+            if pool:
+                self.assertIn(f"{pool} from the warm pool", decision.get("outcome", ""), decision)
             wait_until(lambda: len(self.replicas(service)) == decision["target_replicas"], 60, "the new replicas")
             serving = time.time() - step
             print(f"\n{service}: load step to {decision['target_replicas']} replicas running: {serving:.1f} s",
@@ -745,7 +754,7 @@ class AutoscaleTest(unittest.TestCase):
     def test_cpu_load_scales_up_and_back_down(self):
         def spin(client):
             client.execute("local t = os.clock() while os.clock() - t < 12 do end")
-        server = self.run_scenario("cpu", [], spin, "CPU utilization")
+        server = self.run_scenario("cpu", [], spin, "CPU utilization", pool=1)
         listed = subprocess.run([CLI, "checkpoints", "--json"], env=server.env, capture_output=True, text=True)
         self.assertTrue(json.loads(listed.stdout), "the drained replica's checkpoint")
         with open(os.path.join(server.home, "events.jsonl")) as f:
