@@ -158,8 +158,11 @@ class Api {
   virtual void rename_container(const std::string& id, const std::string& new_name) = 0;
   // Logs decoded into stdout/stderr chunks (raw when the container has a TTY).
   virtual void container_logs(const std::string& id, const LogsOptions& options, const OutputSink& sink) = 0;
-  // One sample with precpu filled (the engine waits for its next tick: about a second).
+  // One sample with precpu filled (the engine waits for two collector ticks: one to two seconds).
   virtual StatsSample container_stats(const std::string& id) = 0;
+  // One sample without waiting for the collector's second tick (~1 s instead of ~2): its precpu is
+  // empty, so CPU% needs the caller's previous sample (fleet/load.hpp keeps them).
+  virtual StatsSample container_stats_one_shot(const std::string& id) { return container_stats(id); }
   // A sample a second until the sink returns false or cancel is set.
   virtual void stream_container_stats(const std::string& id,
                                       const std::function<bool(const StatsSample&)>& sink,

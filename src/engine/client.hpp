@@ -44,6 +44,7 @@ class Client final : public Api {
   void rename_container(const std::string& id, const std::string& new_name) override;
   void container_logs(const std::string& id, const LogsOptions& options, const OutputSink& sink) override;
   StatsSample container_stats(const std::string& id) override;
+  StatsSample container_stats_one_shot(const std::string& id) override;
   void stream_container_stats(const std::string& id, const std::function<bool(const StatsSample&)>& sink,
                               const CancelFlag* cancel = nullptr) override;
   ArchiveResult get_archive(const std::string& id, const std::string& path) override;

@@ -128,6 +128,13 @@ StatsSample Client::container_stats(const std::string& id) {
   return call_json(std::move(c)).get<StatsSample>();
 }
 
+StatsSample Client::container_stats_one_shot(const std::string& id) {
+  Call c{.path = container_path(id, "stats"), .what = "stats of container " + id};
+  c.query.flag("stream", false);
+  c.query.flag("one-shot", true);
+  return call_json(std::move(c)).get<StatsSample>();
+}
+
 void Client::stream_container_stats(const std::string& id,
                                     const std::function<bool(const StatsSample&)>& sink,
                                     const CancelFlag* cancel) {

@@ -173,7 +173,7 @@ void AutoscaleService::step(Service& s, autoscale::Clock::time_point now) {
   });
   std::sort(observed.begin(), observed.end(),
             [](const auto& a, const auto& b) { return a.number < b.number; });
-  std::vector<KernelLoad> loads = sample_loads(ctx_.client, observed, true);
+  std::vector<KernelLoad> loads = sample_loads(ctx_.client, observed, true, &stats_);
   autoscale::Observation o{.current_replicas = static_cast<int>(observed.size())};
   const auto unix_now = static_cast<std::int64_t>(std::time(nullptr));
   for (std::size_t i = 0; i < observed.size(); ++i) {

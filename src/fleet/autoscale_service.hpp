@@ -60,6 +60,7 @@ class AutoscaleService {
   compose::Project project_;
   Context ctx_;
   std::map<std::string, Service> services_;
+  StatsMemory stats_;  // the previous samples: each step's whole-fleet sample takes ~1 s
   std::atomic<bool> stopping_{false};
   bool enabled_ = true;
   unsigned long ticks_ = 0;

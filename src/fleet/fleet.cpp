@@ -14,6 +14,7 @@
 #include "fleet/autoscale_service.hpp"
 #include "fleet/checkpoints.hpp"
 #include "fleet/event_log.hpp"
+#include "fleet/load.hpp"
 #include "fleet/operations.hpp"
 #include "fleet/pool_service.hpp"
 #include "util/durations.hpp"
@@ -87,7 +88,8 @@ struct Fleet::Impl {
       Context fresh{.client = api(),
                     .progress = options.progress,
                     .clock = options.clock,
-                    .pools = options.pools.get()};
+                    .pools = options.pools.get(),
+                    .stats = options.stats.get()};
       fresh.home.prepare();
       context.emplace(std::move(fresh));
     }
@@ -338,6 +340,10 @@ std::shared_ptr<PoolService> Fleet::start_pools(const FleetOptions& options,
     pools->start();
     return pools;
   });
+}
+
+std::shared_ptr<StatsMemory> Fleet::stats_memory() {
+  return std::make_shared<StatsMemory>();
 }
 
 std::shared_ptr<AutoscaleService> Fleet::start_autoscaler(const FleetOptions& options) {

@@ -20,6 +20,7 @@ class Clock;
 }
 class PoolService;
 class AutoscaleService;
+class StatsMemory;
 
 struct FleetOptions {
   // An engine connection shared by several doors (a server makes one per request): from
@@ -28,6 +29,8 @@ struct FleetOptions {
   // Warm pools kept by a long-running fleet (Fleet::start_pools); without them, spawn still takes
   // a ready member another fleet made, straight from the engine.
   std::shared_ptr<PoolService> pools;
+  // A long-running fleet's previous stats samples (Fleet::stats_memory): metrics then take ~1 s.
+  std::shared_ptr<StatsMemory> stats;
   std::string docker_host;                                  // empty: DOCKER_HOST, else the default socket
   std::string compose_file = "compose/docker-compose.yml";  // -f
   std::string project_name;                                 // -p
@@ -54,6 +57,7 @@ class Fleet {
   static std::shared_ptr<PoolService> start_pools(const FleetOptions& options,
                                                   const std::vector<std::string>& labels, EventSink events);
 
+  static std::shared_ptr<StatsMemory> stats_memory();
   // Starts the autoscaler of the compose project's services that opt in (x-fleet: {autoscaling:
   // true}); nothing when there is no compose file. Stopped when the last holder lets go.
   static std::shared_ptr<AutoscaleService> start_autoscaler(const FleetOptions& options);

@@ -404,28 +404,18 @@ MetricsReport metrics(Context& ctx) {
   for (const auto& k : kernels) ++report.kernels_by_state[k.state];
   std::erase_if(kernels,
                 [](const ObservedContainer& k) { return k.state != "running" && k.state != "paused"; });
-  report.kernels.resize(kernels.size());
-  std::vector<std::function<void()>> tasks;
-  for (std::size_t i = 0; i < kernels.size(); ++i)
-    tasks.push_back([&, i] {
-      KernelMetrics& m = report.kernels[i];
-      m.kernel_id = kernels[i].kernel_id;
-      m.state = kernels[i].state;
-      try {
-        engine::StatsSample s = ctx.client.container_stats(kernels[i].id);
-        m.cpu_percent = engine::cpu_percent(s);
-        m.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
-        m.memory_limit = static_cast<std::int64_t>(s.memory_limit);
-        m.memory_percent = engine::memory_percent(s);
-      } catch (const engine::NotFoundError&) {
-        m.state = "removed";
-      } catch (const engine::EngineError&) {
-        m.state = "unknown";  // one kernel the engine could not sample does not spoil the report
-      }
-    });
   auto started = ctx.time().now();
-  util::run_parallel(tasks, sample_workers(tasks.size()));
+  std::vector<KernelLoad> loads = sample_loads(ctx.client, kernels, true, ctx.stats);
   report.sample_seconds = std::chrono::duration<double>(ctx.time().now() - started).count();
+  for (std::size_t i = 0; i < kernels.size(); ++i) {
+    KernelMetrics m{.kernel_id = kernels[i].kernel_id, .state = kernels[i].state};
+    if (!loads[i].sampled) m.state = loads[i].execution_state ? "unknown" : "removed";
+    m.cpu_percent = loads[i].cpu_percent.value_or(0);
+    m.memory_used = loads[i].memory_used;
+    m.memory_limit = loads[i].memory_limit;
+    m.memory_percent = loads[i].memory_percent.value_or(0);
+    report.kernels.push_back(m);
+  }
   for (const auto& m : report.kernels) {
     report.total_cpu_percent += m.cpu_percent;
     report.total_memory_used += m.memory_used;

@@ -70,12 +70,15 @@ void read_status(engine::Api& engine, const ObservedContainer& c, KernelLoad& lo
   }
 }
 
-void read_stats(engine::Api& engine, const ObservedContainer& c, KernelLoad& load) {
+void read_stats(engine::Api& engine, const ObservedContainer& c, KernelLoad& load, StatsMemory* memory) {
   try {
-    engine::StatsSample s = engine.container_stats(c.id);
+    auto previous = memory ? memory->previous(c.id) : std::nullopt;
+    engine::StatsSample s = previous ? engine.container_stats_one_shot(c.id) : engine.container_stats(c.id);
+    if (memory) memory->remember(c.id, s);
     load.sampled = true;
-    load.cpu_percent = engine::cpu_percent(s);
+    load.cpu_percent = previous ? engine::cpu_percent(previous->cpu, s.cpu) : engine::cpu_percent(s);
     load.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
+    load.memory_limit = static_cast<std::int64_t>(s.memory_limit);
     if (s.memory_limit > 0) load.memory_percent = engine::memory_percent(s);
   } catch (const engine::EngineError&) {
   }
@@ -83,8 +86,24 @@ void read_stats(engine::Api& engine, const ObservedContainer& c, KernelLoad& loa
 
 }  // namespace
 
+std::optional<engine::StatsSample> StatsMemory::previous(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = samples_.find(id);
+  // An old sample would average over too long a time: a fresh pair is better then.
+  if (it == samples_.end() || std::chrono::steady_clock::now() - it->second.at > std::chrono::minutes(5))
+    return std::nullopt;
+  return it->second.sample;
+}
+
+void StatsMemory::remember(const std::string& id, const engine::StatsSample& sample) {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(samples_, [&](const auto& e) { return now - e.second.at > std::chrono::minutes(10); });
+  samples_[id] = {sample, now};
+}
+
 std::vector<KernelLoad> sample_loads(engine::Api& engine, const std::vector<ObservedContainer>& containers,
-                                     bool stats) {
+                                     bool stats, StatsMemory* memory) {
   std::vector<KernelLoad> loads(containers.size());
   std::vector<std::int64_t> nano_cpus(containers.size(), 0);
   std::vector<std::function<void()>> tasks;
@@ -93,7 +112,7 @@ std::vector<KernelLoad> sample_loads(engine::Api& engine, const std::vector<Obse
     loads[i].kernel_id = containers[i].kernel_id;
     loads[i].name = containers[i].name;
     tasks.push_back([&, i] { read_status(engine, containers[i], loads[i], nano_cpus[i]); });
-    if (stats) tasks.push_back([&, i] { read_stats(engine, containers[i], loads[i]); });
+    if (stats) tasks.push_back([&, i] { read_stats(engine, containers[i], loads[i], memory); });
   }
   // Stats answers wait for the engine's next collection tick: asked all at once, they all come
   // with the same tick.

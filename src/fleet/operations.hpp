@@ -23,6 +23,7 @@
 namespace fleet {
 
 class PoolService;
+class StatsMemory;
 
 // What every operation works with.
 struct Context {
@@ -33,6 +34,7 @@ struct Context {
   unsigned parallel = 4;
   util::Clock* clock = nullptr;  // the system clock when null
   PoolService* pools = nullptr;  // warm pools kept by a long-running fleet (serve); none: the engine's
+  StatsMemory* stats = nullptr;  // a long-running fleet's previous stats samples (load.hpp)
 
   util::Clock& time() const { return clock ? *clock : util::Clock::system(); }
   void warn(const std::string& object, const std::string& text) const {

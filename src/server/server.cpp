@@ -103,6 +103,7 @@ class Server {
   explicit Server(ServerOptions options) : o_(std::move(options)), acceptor_(io_) {
     if (!o_.log) o_.log = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
     o_.fleet.engine = Fleet::connect(o_.fleet.docker_host);
+    o_.fleet.stats = Fleet::stats_memory();
     o_.fleet.progress = [](const ProgressEvent&) {};
   }
 
