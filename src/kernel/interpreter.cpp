@@ -1,9 +1,13 @@
 #include "kernel/interpreter.hpp"
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
+
+#include "util/base64.hpp"
 
 namespace fleet::kernel {
 
@@ -69,6 +73,24 @@ Completion identifier_before(const std::string& code, std::size_t cursor) {
     --start;
   }
   return {{}, start, cursor};
+}
+
+nlohmann::json encode_state_float(double d) {
+  if (std::isnan(d)) return {{"float", "nan"}};
+  if (std::isinf(d)) return {{"float", d > 0 ? "inf" : "-inf"}};
+  return d;
+}
+
+double decode_state_float(const std::string& name) {
+  if (name == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (name == "inf") return std::numeric_limits<double>::infinity();
+  if (name == "-inf") return -std::numeric_limits<double>::infinity();
+  throw std::invalid_argument("no such float: " + name);
+}
+
+nlohmann::json encode_state_string(std::string_view text) {
+  if (valid_utf8(text)) return std::string(text);
+  return {{"bytes", util::base64_encode(text)}};
 }
 
 }  // namespace fleet::kernel

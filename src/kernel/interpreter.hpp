@@ -92,6 +92,11 @@ std::unique_ptr<Interpreter> make_interpreter(const std::string& language);
 void check_state_outline(const nlohmann::json& state, const std::string& language);
 // Whether a string can be written as a JSON string as it is.
 bool valid_utf8(std::string_view text);
+// The state format's scalars both languages share: a number that JSON cannot hold ({"float":
+// "nan"|"inf"|"-inf"}, else the number) and a string that is not UTF-8 ({"bytes": base64}).
+nlohmann::json encode_state_float(double d);
+double decode_state_float(const std::string& name);  // std::invalid_argument for another name
+nlohmann::json encode_state_string(std::string_view text);
 
 // Text split at newlines (a traceback's lines).
 std::vector<std::string> split_lines(const std::string& text);

@@ -48,11 +48,6 @@ std::string string_at(duk_context* ctx, duk_idx_t index) {
   return data ? std::string(data, size) : std::string();
 }
 
-json encode_string(const std::string& text) {
-  if (valid_utf8(text)) return text;
-  return {{"bytes", util::base64_encode(text)}};  // Duktape keeps non-BMP characters as CESU-8
-}
-
 // Whether `key` is an own property of the object at `index` holding a value: not a getter or setter,
 // which would run user code (and a Duktape error outside a protected call ends the process).
 bool own_data_property(duk_context* ctx, duk_idx_t index, const std::string& key) {
@@ -92,15 +87,14 @@ class JsEncoder {
         return json(static_cast<bool>(duk_get_boolean(ctx_, index)));
       case DUK_TYPE_NUMBER: {
         double d = duk_get_number(ctx_, index);
-        if (std::isnan(d)) return json{{"float", "nan"}};
-        if (std::isinf(d)) return json{{"float", d > 0 ? "inf" : "-inf"}};
+        if (!std::isfinite(d)) return encode_state_float(d);
         // Integral numbers as JSON integers: easier to read, and the same number once restored.
         if (d == std::trunc(d) && std::fabs(d) < 9007199254740992.0 && !(d == 0 && std::signbit(d)))
           return json(static_cast<std::int64_t>(d));
         return json(d);
       }
       case DUK_TYPE_STRING:
-        return encode_string(string_at(ctx_, index));
+        return encode_state_string(string_at(ctx_, index));  // Duktape keeps non-BMP characters as CESU-8
       case DUK_TYPE_OBJECT:
         if (duk_is_function(ctx_, index)) break;
         return object(index, path, depth);
@@ -179,7 +173,7 @@ class JsEncoder {
     for (const std::string& key : own_keys(index)) {
       if (array && is_index_below(key, length)) continue;
       std::string name =
-          is_identifier(key) ? path + "." + key : path + "[" + json(encode_string(key)).dump() + "]";
+          is_identifier(key) ? path + "." + key : path + "[" + json(encode_state_string(key)).dump() + "]";
       if (!data_property(index, key)) {
         out_.skipped.push_back({name, "accessor"});
         continue;
@@ -481,11 +475,7 @@ class JsInterpreter : public Interpreter {
             return;
           }
           if (v.contains("float")) {
-            const std::string& f = v["float"].get_ref<const std::string&>();
-            if (f != "nan" && f != "inf" && f != "-inf") throw std::invalid_argument("no such float: " + f);
-            duk_push_number(ctx_, f == "nan"   ? std::numeric_limits<double>::quiet_NaN()
-                                  : f == "inf" ? std::numeric_limits<double>::infinity()
-                                               : -std::numeric_limits<double>::infinity());
+            duk_push_number(ctx_, decode_state_float(v["float"].get<std::string>()));
             return;
           }
           if (v.contains("bytes")) {

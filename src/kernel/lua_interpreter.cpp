@@ -35,17 +35,6 @@ class StackGuard {
   int top_;
 };
 
-json encode_float(double d) {
-  if (std::isnan(d)) return {{"float", "nan"}};
-  if (std::isinf(d)) return {{"float", d > 0 ? "inf" : "-inf"}};
-  return d;
-}
-
-json encode_string(std::string_view text) {
-  if (valid_utf8(text)) return std::string(text);
-  return {{"bytes", util::base64_encode(text)}};
-}
-
 bool is_identifier(const std::string& s) {
   if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
   return std::all_of(s.begin(), s.end(),
@@ -68,11 +57,11 @@ class LuaEncoder {
     switch (lua_type(L_, index)) {
       case LUA_TNUMBER:
         if (lua_isinteger(L_, index)) return static_cast<std::int64_t>(lua_tointeger(L_, index));
-        return encode_float(lua_tonumber(L_, index));
+        return encode_state_float(lua_tonumber(L_, index));
       case LUA_TSTRING: {
         std::size_t size = 0;
         const char* data = lua_tolstring(L_, index, &size);
-        return encode_string({data, size});
+        return encode_state_string({data, size});
       }
       case LUA_TBOOLEAN:
         return static_cast<bool>(lua_toboolean(L_, index));
@@ -160,7 +149,7 @@ class LuaEncoder {
     switch (lua_type(L_, key)) {
       case LUA_TSTRING: {
         std::string k = lua_tostring(L_, key);
-        return is_identifier(k) ? path + "." + k : path + "[" + json(encode_string(k)).dump() + "]";
+        return is_identifier(k) ? path + "." + k : path + "[" + json(encode_state_string(k)).dump() + "]";
       }
       case LUA_TNUMBER:
         if (lua_isinteger(L_, key)) return path + "[" + std::to_string(lua_tointeger(L_, key)) + "]";
@@ -449,11 +438,7 @@ class LuaInterpreter : public Interpreter {
             return;
           }
           if (v.contains("float")) {
-            const std::string& f = v["float"].get_ref<const std::string&>();
-            if (f != "nan" && f != "inf" && f != "-inf") throw std::invalid_argument("no such float: " + f);
-            lua_pushnumber(L_, f == "nan"   ? std::numeric_limits<double>::quiet_NaN()
-                               : f == "inf" ? std::numeric_limits<double>::infinity()
-                                            : -std::numeric_limits<double>::infinity());
+            lua_pushnumber(L_, decode_state_float(v["float"].get<std::string>()));
             return;
           }
           if (v.contains("bytes")) {

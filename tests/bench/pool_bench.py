@@ -5,11 +5,9 @@
   - a whole-fleet stats sample at 5, 10 and 20 kernels (`metrics`' sample time; target <= 1.5 s);
   - CPU of `serve` while 20 kernels idle (no pool, no autoscaler).
 Every container it starts carries this run's labels and is removed at the end."""
-import http.client
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -19,31 +17,11 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
 os.environ.setdefault("FLEET_CLI", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "llmspell-fleet"))
 from test_kernel_container import ENGINE, TEST_LABELS  # noqa: E402
+from bench_common import free_port, percentile, request  # noqa: E402
 
 CLI = os.environ["FLEET_CLI"]
 ROUNDS = int(os.environ.get("POOL_BENCH_ROUNDS", "20"))
 LABEL_ARGS = [a for k, v in TEST_LABELS.items() for a in ("--label", f"{k}={v}")]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def request(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                 headers={"Content-Type": "application/json"} if body is not None else {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, json.loads(data) if data else None
 
 
 def engine_post(path):

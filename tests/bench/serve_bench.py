@@ -2,8 +2,6 @@
 Debian's wrk against GET /kernels and GET /health with 20 kernels (requests/s, p50, p99), RSS of
 `serve` idle and with 20 kernels, and how long the server takes to tell an event client that a
 kernel died. Installs wrk when missing; removes every kernel it starts, also when interrupted."""
-import http.client
-import json
 import os
 import re
 import shutil
@@ -19,15 +17,10 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "kernel"))
 os.environ.setdefault("FLEET_CLI", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin", "llmspell-fleet"))
 from test_kernel_container import ENGINE, TEST_LABELS  # noqa: E402
+from bench_common import free_port, percentile, request  # noqa: E402
 
 CLI = os.environ["FLEET_CLI"]
 KERNELS = int(os.environ.get("SERVE_BENCH_KERNELS", "20"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_mib(pid):
@@ -36,21 +29,6 @@ def rss_mib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def request(port, method, path, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                 headers={"Content-Type": "application/json"} if body is not None else {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, json.loads(data) if data else None
 
 
 def wrk(port, path):

@@ -740,6 +740,8 @@ class AutoscaleTest(unittest.TestCase):
             self.assertGreaterEqual(mine["scale_up_count"], 1)
             self.assertGreaterEqual(mine["scale_down_count"], 1)
             self.assertTrue(auto["running"])
+            if pool:
+                print(f"{service}: warm pool in the autoscaling run: {mine.get('warm_pool')}", file=sys.stderr)
             # The drained replica left a checkpoint (checkpoint_before_drain) for the cpu service.
             return server
         finally:
