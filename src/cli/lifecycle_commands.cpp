@@ -127,7 +127,11 @@ int cmd_autoscale(Fleet& fleet, const std::string& action, std::size_t limit, bo
                      num("max_replicas"), num("desired_replicas"), num("scale_up_count"),
                      num("scale_down_count"), last});
   }
-  if (table.size() > 1) print_table(table);
+  if (table.size() > 1)
+    print_table(table);
+  else if (running)
+    std::cout << "no service of " << status.value("project", std::string("the project"))
+              << " opts in (x-fleet: {autoscaling: true})\n";
   return kExitOk;
 }
 

@@ -128,7 +128,11 @@ AutoscaleService::~AutoscaleService() {
 }
 
 void AutoscaleService::start() {
-  if (services_.empty() || thread_.joinable()) return;
+  if (thread_.joinable()) return;
+  if (services_.empty()) {
+    write_status();  // running, with nothing to scale: `autoscale status` says so
+    return;
+  }
   thread_ = std::thread([this] { run(); });
 }
 
