@@ -378,6 +378,24 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
   CHECK_THAT(typo.out,
              Catch::Contains(":4: services.web.volumes: ") && Catch::Contains("opnai.toml does not exist"));
   CHECK_FALSE(std::filesystem::exists(s.file().parent_path() / "configs"));
+  // The fleet's own settings under x-fleet (autoscaling, warm pool, drain) are checked as strictly.
+  for (const auto& [setting, message] : std::vector<std::pair<std::string, std::string>>{
+           {"{autoscaling: true, min_replicas: 3, max_replicas: 2}", "services.web.x-fleet.min_replicas"},
+           {"{target_cpu_utilization: 150}",
+            "services.web.x-fleet.target_cpu_utilization: must be a percentage"},
+           {"{autoscale: true}", "services.web.x-fleet.autoscale"},
+           {"{warm_pool: {size: -1}}", "services.web.x-fleet.warm_pool.size"},
+           {"{graceful_drain: {timeout_seconds: \"soon\"}}",
+            "services.web.x-fleet.graceful_drain.timeout_seconds"}}) {
+    INFO(setting);
+    std::ofstream(s.file().parent_path() / "xfleet.yml")
+        << "services:\n  web:\n    image: llmspell-fleet-test:latest\n    x-fleet: " << setting << "\n";
+    Run bad = run_cli("-p badcli -f " + (s.file().parent_path() / "xfleet.yml").string() + " up");
+    CHECK(bad.code == 2);
+    CHECK_THAT(bad.out,
+               Catch::StartsWith("llmspell-fleet: " + (s.file().parent_path() / "xfleet.yml").string()) &&
+                   Catch::Contains(message));
+  }
   // Two replicas of a service with a fixed container name, asked for on the command line.
   std::ofstream(s.file().parent_path() / "named.yml")
       << "services:\n  web:\n    image: llmspell-fleet-test:latest\n    container_name: badcli-named\n";
