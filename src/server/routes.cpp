@@ -142,7 +142,19 @@ Outcome route(const Request& r, RouteContext& c) {
   const int depth = c.max_json_depth;
   Fleet fleet(c.fleet);
 
-  if (s[0] == "health") return json_reply(200, fleet.fleet_health());
+  if (s[0] == "health") {
+    if (!c.health) return json_reply(200, fleet.fleet_health());
+    {
+      std::lock_guard lock(c.health->mu);
+      if (std::chrono::steady_clock::now() - c.health->at < std::chrono::seconds(1))
+        return json_reply(200, c.health->body);
+    }
+    nlohmann::json body = fleet.fleet_health();  // an engine that does not answer is a 503, never kept
+    std::lock_guard lock(c.health->mu);
+    c.health->body = body;
+    c.health->at = std::chrono::steady_clock::now();
+    return json_reply(200, body);
+  }
   if (s[0] == "events") return events_stream(c);
   if (s[0] == "registry") return json_reply(200, fleet.registry());
   if (s[0] == "pool") return json_reply(200, fleet.pools());

@@ -172,6 +172,7 @@ class Server {
 
  private:
   std::shared_ptr<AutoscaleService> autoscaler_;
+  HealthCache health_;
   std::string endpoint_text() const {
     return (o_.host.find(':') != std::string::npos ? "[" + o_.host + "]" : o_.host) + ":" +
            std::to_string(port_);
@@ -326,7 +327,8 @@ class Server {
     try {
       admit(request);
       parse_target(request);
-      RouteContext context{.fleet = o_.fleet, .events = events_, .max_json_depth = o_.max_json_depth};
+      RouteContext context{
+          .fleet = o_.fleet, .events = events_, .max_json_depth = o_.max_json_depth, .health = &health_};
       outcome = route(request, context);
     } catch (const HttpError& e) {
       outcome = error_reply(e);
