@@ -1,4 +1,5 @@
 // Commands about what happens to kernels over time: events, checkpoints, restore, autoscale.
+#include <atomic>
 #include <ctime>
 #include <iostream>
 #include <mutex>
@@ -43,16 +44,25 @@ int cmd_events(Fleet& fleet, bool json) {
     std::cout << (json ? e.to_json().dump() : event_line(e)) << std::endl;
     return true;
   };
-  // The fleet's own events (every fleet process of this home) beside the engine's lifecycle events.
+  // The fleet's own events (every fleet process of this home) beside the engine's lifecycle events,
+  // until the engine's stream ends (or fails): then the other follower stops too.
+  std::atomic<bool> done{false};
   std::thread own([&] {
     try {
-      fleet.fleet_events({}, print);
+      fleet.fleet_events({.cancel = &done}, print);
     } catch (const std::exception& e) {
       std::lock_guard lock(out);
       std::cerr << "llmspell-fleet: events: " << e.what() << "\n";
     }
   });
-  own.detach();  // runs until the process ends with the engine's stream
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~Join() {
+      done = true;
+      thread.join();
+    }
+  } join{done, own};
   fleet.watch({}, print);
   return kExitOk;
 }

@@ -89,8 +89,19 @@ void check_fleet_extensions(const compose::Project& project) {
   for (const auto& [name, service] : project.services) {
     const nlohmann::json* x = fleet_extension(service);
     if (!x) continue;
-    autoscale_settings(project, service);
+    auto settings = autoscale_settings(project, service);
     const std::string where = "services." + name + ".x-fleet";
+    // Pools and autoscaling know kernels (heartbeats, the kernel's own load, checkpoints).
+    if (!is_kernel_service(service)) {
+      if (settings && settings->enabled)
+        throw InvalidInput(
+            in_file(project, where + ".autoscaling: only a kernel service (x-fleet: {kernel: true}) "
+                                     "is autoscaled"));
+      if (x->contains("warm_pool"))
+        throw InvalidInput(in_file(project, where +
+                                                ".warm_pool: only a kernel service (x-fleet: {kernel: true}) "
+                                                "has a warm pool"));
+    }
     try {
       if (x->contains("warm_pool")) pool::Settings::from_json((*x)["warm_pool"], where + ".warm_pool");
       if (x->contains("graceful_drain"))
@@ -146,11 +157,14 @@ void AutoscaleService::stop() {
 void AutoscaleService::run() {
   write_status();
   while (!stopping_) {
-    enabled_ = read_json(control_file(ctx_.home), nlohmann::json::object()).value("enabled", true);
+    // What `autoscale start|stop` said; anything else in the file reads as enabled.
+    auto control = read_json(control_file(ctx_.home), nlohmann::json::object());
+    enabled_ = !(control.is_object() && control.contains("enabled") && control["enabled"] == false);
     const auto now = autoscale::Clock::now();
+    const bool pools_due = ++ticks_ % 8 == 0;  // the pools looked after every two seconds
     for (auto& [name, s] : services_) {
       if (stopping_) break;
-      if (s.pool && ++ticks_ % 8 == 0) {  // the pool looked after every two seconds
+      if (s.pool && pools_due) {
         try {
           s.pool->maintain();
         } catch (const std::exception& e) {
@@ -290,7 +304,9 @@ void AutoscaleService::write_status() {
 
 nlohmann::json autoscaling_status(const FleetHome& home) {
   nlohmann::json status = read_json(status_file(home), nlohmann::json::object());
-  bool enabled = read_json(control_file(home), nlohmann::json::object()).value("enabled", true);
+  if (!status.is_object()) status = nlohmann::json::object();
+  auto control = read_json(control_file(home), nlohmann::json::object());
+  bool enabled = !(control.is_object() && control.contains("enabled") && control["enabled"] == false);
   // A status a serve no longer writes: its process is gone, or it has not stepped for a while.
   long pid = status.value("pid", 0L);
   bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);

@@ -32,10 +32,15 @@ std::string utc_now(const char* format) {
 }
 
 // What of the state folder goes into a checkpoint: not the connection file (the kernel's key: the
-// new kernel has its own) nor the status file (the new kernel's own activity).
-bool keep_in_checkpoint(const std::string& path) {
+// new kernel has its own), wherever the container says it is, nor the status file (the new
+// kernel's own activity). `path` is the archive's, under the folder's own name.
+bool keep_in_checkpoint(const std::string& path, const std::string& folder,
+                        const std::string& connection_file) {
   const std::string name = path.substr(path.rfind('/') + 1);
-  return name != "connection.json" && name != "status.json" && name.rfind(".status.json", 0) != 0;
+  const std::string parent = folder.substr(0, folder.rfind('/'));
+  const std::string absolute = parent + "/" + path;
+  return absolute != connection_file && name != "connection.json" && name != "status.json" &&
+         name.rfind(".status.json", 0) != 0;
 }
 
 std::string state_dir(const engine::ContainerInspect& in) {
@@ -95,8 +100,12 @@ std::string save_checkpoint(Context& ctx, const ObservedContainer& kernel) {
                                                 nlohmann::json::object(), kCheckpointTimeout);
   engine::ContainerInspect in = ctx.client.inspect_container(kernel.id);
   util::TarWriter kept;
+  const std::string connection_file =
+      container_env(in, "LLMSPELL_CONNECTION_FILE", kDefaultKernelConnectionFile);
   for (const auto& entry : util::read_tar(ctx.client.get_archive(kernel.id, state_dir(in)).tar))
-    if (entry.type != util::TarEntry::Type::File || keep_in_checkpoint(entry.path)) kept.add(entry);
+    if (entry.type != util::TarEntry::Type::File ||
+        keep_in_checkpoint(entry.path, state_dir(in), connection_file))
+      kept.add(entry);
 
   const std::string id = kernel.kernel_id + "-" + utc_now("%Y%m%dT%H%M%SZ");
   nlohmann::json file = {

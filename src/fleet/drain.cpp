@@ -1,9 +1,6 @@
 // Draining kernels: stop handing out, wait for idle, checkpoint (drain.hpp).
 #include "fleet/drain.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <thread>
 
@@ -12,6 +9,7 @@
 #include "fleet/event_log.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/load.hpp"
+#include "util/file_lock.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
@@ -29,7 +27,10 @@ std::filesystem::path mark_file(const std::string& container_id) {
 
 bool draining(const std::string& container_id) {
   std::error_code ec;
-  return std::filesystem::exists(mark_file(container_id), ec);
+  const auto mark = mark_file(container_id);
+  if (!std::filesystem::exists(mark, ec)) return false;
+  // Held by the process draining it; a marker nobody holds was left by one that died.
+  return util::FileLock::try_acquire(mark, 0644) == nullptr;
 }
 
 Drain::Drain(Context& ctx, ObservedContainer kernel, DrainSettings settings, std::string cause)
@@ -37,14 +38,12 @@ Drain::Drain(Context& ctx, ObservedContainer kernel, DrainSettings settings, std
       kernel_(std::move(kernel)),
       settings_(settings),
       cause_(std::move(cause)),
-      mark_(mark_file(kernel_.id)) {
-  int fd = ::open(mark_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-  if (fd >= 0) ::close(fd);
-}
+      mark_(mark_file(kernel_.id)),
+      mark_lock_(util::FileLock::try_acquire(mark_, 0644)) {}
 
 Drain::~Drain() {
   std::error_code ec;
-  std::filesystem::remove(mark_, ec);
+  if (mark_lock_) std::filesystem::remove(mark_, ec);
 }
 
 void Drain::emit(const std::string& action, const std::string& message, nlohmann::json details) {

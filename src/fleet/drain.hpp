@@ -12,6 +12,7 @@
 
 #include "fleet/observe.hpp"
 #include "fleet/operations.hpp"
+#include "util/file_lock.hpp"
 
 namespace fleet {
 
@@ -41,6 +42,7 @@ class Drain {
   DrainSettings settings_;
   std::string cause_;
   std::filesystem::path mark_;
+  std::unique_ptr<util::FileLock> mark_lock_;  // held while the drain lasts: a crash lets go of it
 };
 
 // The drain settings that apply to a kernel: its template's in fleet.toml ([templates.NAME]), its

@@ -146,6 +146,8 @@ struct Fleet::Impl {
     return row;
   }
 
+  std::map<std::string, std::int64_t> idle_since;  // cull_idle's memory: kernels first seen idle
+
   bool has_compose_file() const { return std::filesystem::exists(options.compose_file); }
 
   const compose::Project& compose_project() {
@@ -361,7 +363,7 @@ std::shared_ptr<AutoscaleService> Fleet::start_autoscaler(const FleetOptions& op
 std::vector<DrainOutcome> Fleet::cull_idle() {
   return guard([&] {
     impl_->settings();
-    return fleet::cull_idle(impl_->ctx());
+    return fleet::cull_idle(impl_->ctx(), impl_->idle_since);
   });
 }
 
@@ -546,8 +548,8 @@ void Fleet::watch(const WatchOptions& options, const EventSink& sink) {
 std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
   return guard([&] {
     if (options.timeout && *options.timeout < 0) throw InvalidInput("--timeout must be 0 or more seconds");
-    if (options.drain_timeout && *options.drain_timeout < 0)
-      throw InvalidInput("--drain-timeout must be 0 or more seconds");
+    if (options.drain_timeout && (*options.drain_timeout < 0 || *options.drain_timeout > 86400))
+      throw InvalidInput("the drain timeout must be 0 to 86400 seconds");
     impl_->lenient_settings();
     const compose::Project* project = nullptr;
     try {

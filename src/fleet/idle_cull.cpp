@@ -1,5 +1,6 @@
 // Idle culling: spawned kernels of a template with idle_cull_seconds set (fleet.toml), idle with no
 // clients for longer than that, are drained (checkpoint kept, per the template) and removed.
+#include <algorithm>
 #include <ctime>
 
 #include "fleet/drain.hpp"
@@ -11,7 +12,7 @@
 
 namespace fleet {
 
-std::vector<DrainOutcome> cull_idle(Context& ctx) {
+std::vector<DrainOutcome> cull_idle(Context& ctx, std::map<std::string, std::int64_t>& idle_since) {
   // The templates that cull, by identity.
   std::map<std::string, const TemplateSettings*> culling;
   for (const auto& s : ctx.settings.templates)
@@ -24,17 +25,27 @@ std::vector<DrainOutcome> cull_idle(Context& ctx) {
     if (k.spawned() && k.state == "running" && !k.pool_filling() &&
         culling.count(k.label(labels::kTemplate)) && !draining(k.id))
       candidates.push_back(k);
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  std::erase_if(idle_since, [&](const auto& e) {
+    return std::none_of(candidates.begin(), candidates.end(), [&](const auto& k) { return k.id == e.first; });
+  });
   if (candidates.empty()) return {};
 
-  const auto now = static_cast<std::int64_t>(std::time(nullptr));
   auto loads = sample_loads(ctx.client, candidates, false);
   std::vector<ObservedContainer> idle;
   std::vector<DrainSettings> settings;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const KernelLoad& l = loads[i];
     const TemplateSettings& t = *culling[candidates[i].label(labels::kTemplate)];
-    std::int64_t last = parse_engine_time(l.last_activity);
-    if (!l.idle() || l.clients.value_or(1) > 0 || last <= 0 || now - last < t.idle_cull_seconds) continue;
+    if (!l.idle() || l.clients.value_or(1) > 0) {
+      idle_since.erase(candidates[i].id);
+      continue;
+    }
+    // Idle since its last activity, and at least since this culler first saw it so: a kernel
+    // handed out of a warm pool a moment ago has an old last_activity and is nobody's idle kernel.
+    const std::int64_t seen = idle_since.emplace(candidates[i].id, now).first->second;
+    const std::int64_t last = std::max(parse_engine_time(l.last_activity), seen);
+    if (now - last < t.idle_cull_seconds) continue;
     idle.push_back(candidates[i]);
     settings.push_back(t.graceful_drain);
   }

@@ -140,7 +140,8 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
 MetricsReport metrics(Context& ctx);
 // Drains and removes spawned kernels idle with no clients past their template's idle_cull_seconds
 // (idle_cull.cpp); how each drain went.
-std::vector<DrainOutcome> cull_idle(Context& ctx);
+// `idle_since` is the caller's memory between calls: when each kernel was first seen idle.
+std::vector<DrainOutcome> cull_idle(Context& ctx, std::map<std::string, std::int64_t>& idle_since);
 // A kernel's host connection file in this fleet home (written from the kernel itself when the home
 // has none: a kernel another home spawned).
 nlohmann::json kernel_connection(Context& ctx, const std::string& kernel_id);

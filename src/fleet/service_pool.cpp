@@ -152,7 +152,14 @@ void ServicePool::fill(int number) {
 
 void ServicePool::destroy(const std::string& id, const std::string& why) {
   try {
+    std::string kernel_id;
+    try {
+      kernel_id = ctx_.client.inspect_container(id).labels.at(labels::kKernelId);
+    } catch (const std::exception&) {
+    }
     retire_container(ctx_.client, id, "paused", 0);
+    std::error_code ec;
+    if (!kernel_id.empty()) std::filesystem::remove(ctx_.home.connection_file(kernel_id), ec);  // its key
     emit("destroyed", id.substr(0, 12), why);
   } catch (const std::exception& e) {
     emit("destroy_failed", id.substr(0, 12), e.what());

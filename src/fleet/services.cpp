@@ -17,7 +17,7 @@ std::vector<ServiceRow> services(Context& ctx, const compose::Project& p,
                  .profiles = s.profiles,
                  .desired = s.replica_count()};
     for (const auto& c : containers)
-      if (c.service == name) {
+      if (c.service == name && !c.pool_ready() && !c.pool_filling()) {  // pool members are no replicas
         ++r.containers;
         if (c.state == "running") ++r.running;
         r.replicas.push_back(c.name);

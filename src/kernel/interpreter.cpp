@@ -40,6 +40,9 @@ void check_state_outline(const nlohmann::json& state, const std::string& languag
     throw std::invalid_argument("the state's globals are not an object");
   if (!state.contains("tables") || !state["tables"].is_array())
     throw std::invalid_argument("the state's tables are not an array");
+  // Every global is on the interpreter's stack at once while a state loads: past this, refused.
+  if (state["globals"].size() > kMaxStateGlobals)
+    throw std::invalid_argument("the state has more than " + std::to_string(kMaxStateGlobals) + " globals");
   for (const auto& table : state["tables"])
     if (!table.is_object()) throw std::invalid_argument("a table of the state is not an object");
 }

@@ -88,6 +88,7 @@ class Interpreter {
 // "lua" or "javascript" (also "js"); nullptr for anything else.
 std::unique_ptr<Interpreter> make_interpreter(const std::string& language);
 
+inline constexpr std::size_t kMaxStateGlobals = 100000;
 // Throws std::invalid_argument unless `state` has the format's outline and is for `language`.
 void check_state_outline(const nlohmann::json& state, const std::string& language);
 // Whether a string can be written as a JSON string as it is.

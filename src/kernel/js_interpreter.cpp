@@ -337,8 +337,7 @@ class JsInterpreter : public Interpreter {
     StackGuard guard(ctx_);
     try {
       const json& tables = state["tables"];
-      if (!duk_check_stack(
-              ctx_, static_cast<duk_idx_t>(std::min<std::size_t>(state["globals"].size(), 100000)) + 8))
+      if (!duk_check_stack(ctx_, static_cast<duk_idx_t>(state["globals"].size()) + 8))
         throw std::invalid_argument("too many globals");
       // Every object first, then their properties (which may refer to any of them), then the
       // globals, each value pushed before any is set: a bad value changes nothing.

@@ -321,7 +321,7 @@ class LuaInterpreter : public Interpreter {
     StackGuard guard(L_);
     try {
       const json& tables = state["tables"];
-      if (!lua_checkstack(L_, static_cast<int>(std::min<std::size_t>(state["globals"].size(), 100000)) + 8))
+      if (!lua_checkstack(L_, static_cast<int>(state["globals"].size()) + 8))
         throw std::invalid_argument("too many globals");
       // Every table first, then their entries (which may refer to any of them), then the globals,
       // each value pushed before any is set: a bad value changes nothing.

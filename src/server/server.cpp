@@ -122,6 +122,16 @@ class Server {
     sigaddset(&signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
+    // The pools and the autoscaler first (their threads start with the signals blocked): a
+    // fleet.toml that does not load stops serve here, before any other thread runs.
+    o_.fleet.pools = Fleet::start_pools(o_.fleet, o_.labels, {});
+    try {
+      autoscaler_ = Fleet::start_autoscaler(o_.fleet);
+    } catch (const Error& e) {
+      // A compose file that does not load leaves the rest of the service working; requests that
+      // need the file say what is wrong with it.
+      o_.log(now_text() + " autoscaler not started: " + e.what());
+    }
     std::thread signal_thread([&] {
       int received = 0;
       sigwait(&signals, &received);
@@ -133,14 +143,6 @@ class Server {
     // so those of other fleet processes (a `stop` on the command line) are streamed too.
     std::thread fleet_events([&] { follow_fleet_events(); });
     std::thread culler([&] { cull_idle_kernels(); });
-    o_.fleet.pools = Fleet::start_pools(o_.fleet, o_.labels, {});
-    try {
-      autoscaler_ = Fleet::start_autoscaler(o_.fleet);
-    } catch (const Error& e) {
-      // A compose file that does not load leaves the rest of the service working; requests that
-      // need the file say what is wrong with it.
-      o_.log(now_text() + " autoscaler not started: " + e.what());
-    }
     o_.log(now_text() + " serving on http://" + endpoint_text() +
            (o_.token.empty() ? "" : " (token required)"));
     accept_loop();

@@ -384,7 +384,9 @@ TEST_CASE("cli: bad compose files and unknown names exit 2 and create nothing", 
            {"{target_cpu_utilization: 150}",
             "services.web.x-fleet.target_cpu_utilization: must be a percentage"},
            {"{autoscale: true}", "services.web.x-fleet.autoscale"},
-           {"{warm_pool: {size: -1}}", "services.web.x-fleet.warm_pool.size"},
+           {"{kernel: true, warm_pool: {size: -1}}", "services.web.x-fleet.warm_pool.size"},
+           {"{warm_pool: {size: 2}}", "services.web.x-fleet.warm_pool: only a kernel service"},
+           {"{autoscaling: true}", "services.web.x-fleet.autoscaling: only a kernel service"},
            {"{graceful_drain: {timeout_seconds: \"soon\"}}",
             "services.web.x-fleet.graceful_drain.timeout_seconds"}}) {
     INFO(setting);
