@@ -307,7 +307,9 @@ void FakeEngine::enter(const std::string& line) {
 }
 
 std::string FakeEngine::new_id(const std::string& kind) {
-  return util::sha256_hex(kind + "-" + std::to_string(next_id_++));
+  // Unique across engines, as the real engine's are: test processes running side by side share the
+  // host's per-container markers (drains), so two fakes must never hand out the same id.
+  return util::sha256_hex(salt_ + kind + "-" + std::to_string(next_id_++));
 }
 
 std::int64_t FakeEngine::tick() {

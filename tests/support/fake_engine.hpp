@@ -10,6 +10,8 @@
 // (on_start) run under that mutex, so they must not call back into the fake.
 #pragma once
 
+#include <random>
+
 #include <cstdint>
 #include <deque>
 #include <exception>
@@ -224,6 +226,7 @@ class FakeEngine : public engine::Api {
   std::vector<std::string> calls_;
   std::map<std::string, std::deque<std::exception_ptr>> faults_;
   std::uint64_t next_id_ = 1;
+  std::string salt_ = std::to_string(std::random_device{}()) + "-" + std::to_string(std::random_device{}());
   std::int64_t now_ = 1'790'000'000;  // the fake's unix time: every change moves it on a second
   int next_ephemeral_ = 32768;
 };
