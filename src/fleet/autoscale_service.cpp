@@ -15,6 +15,7 @@
 #include "fleet/errors.hpp"
 #include "fleet/event_log.hpp"
 #include "fleet/executor.hpp"
+#include "fleet/timestamps.hpp"
 #include "util/atomic_file.hpp"
 
 namespace fleet {
@@ -38,15 +39,6 @@ nlohmann::json read_json(const std::filesystem::path& path, nlohmann::json fallb
   if (!in) return fallback;
   auto j = nlohmann::json::parse(in, nullptr, false);
   return j.is_discarded() ? fallback : j;
-}
-
-std::string utc_now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
 }
 
 const nlohmann::json* fleet_extension(const compose::Service& service) {

@@ -11,6 +11,7 @@
 #include "fleet/connection_files.hpp"
 #include "fleet/errors.hpp"
 #include "fleet/labels.hpp"
+#include "fleet/timestamps.hpp"
 #include "jupyter/client.hpp"
 #include "util/atomic_file.hpp"
 #include "util/base64.hpp"
@@ -21,15 +22,6 @@ namespace {
 
 constexpr auto kCheckpointTimeout = std::chrono::seconds(15);
 constexpr int kFormat = 1;
-
-std::string utc_now(const char* format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, format, &tm);
-  return text;
-}
 
 // What of the state folder goes into a checkpoint: not the connection file (the kernel's key: the
 // new kernel has its own), wherever the container says it is, nor the status file (the new
@@ -111,7 +103,7 @@ std::string save_checkpoint(Context& ctx, const ObservedContainer& kernel) {
   nlohmann::json file = {
       {"format", kFormat},
       {"id", id},
-      {"created", utc_now("%Y-%m-%dT%H:%M:%SZ")},
+      {"created", utc_now()},
       {"kernel_id", kernel.kernel_id},
       {"container", kernel.name},
       {"origin", kernel.spawned() ? "spawned" : "compose"},

@@ -11,4 +11,13 @@ std::int64_t parse_engine_time(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&tm));
 }
 
+std::string utc_now(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char text[64];
+  std::strftime(text, sizeof text, format, &tm);
+  return text;
+}
+
 }  // namespace fleet
