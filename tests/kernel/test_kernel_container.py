@@ -345,7 +345,9 @@ def wait_busy(kernel, outcome, timeout=20):
     client = connect(kernel)
     try:
         deadline = time.monotonic() + timeout
-        while (state := llmspell_status(client))["execution_state"] != "busy":
+        # Busy alone could be the other client's kernel_info (wait_for_ready may send several): the
+        # execution counts once its request is pending.
+        while not ((state := llmspell_status(client))["execution_state"] == "busy" and state["pending"] >= 1):
             if time.monotonic() > deadline:
                 raise AssertionError(f"the kernel never became busy: {state}")
             time.sleep(0.1)
