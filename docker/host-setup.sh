@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares this Debian 12 host for the fleet: build packages, and a Docker engine answering on
 # DOCKER_HOST. Idempotent and quiet when everything is already there (one dpkg-query, one ping).
-#   host-setup.sh deps     install missing build/test packages
+#   host-setup.sh deps     install missing build/test packages, and the browser tests' node modules
 #   host-setup.sh engine   make sure an engine answers; install docker.io and start dockerd if not
 set -euo pipefail
 
@@ -9,7 +9,9 @@ DOCKERD_LOG=${DOCKERD_LOG:-/var/log/llmspell-dockerd.log}
 BUILD_PACKAGES=(g++ cmake make pkg-config git curl tar busybox-static
   libcurl4-openssl-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev catch2 libcli11-dev
   libzmq3-dev cppzmq-dev libssl-dev liblua5.4-dev duktape-dev libtomlplusplus-dev
-  python3-jupyter-client jupyter-console docker-compose libboost-dev python3-prometheus-client)
+  python3-jupyter-client jupyter-console docker-compose libboost-dev python3-prometheus-client
+  python3-jupyter-kernel-test jupyter-notebook python3-jupyter-server libjs-chart.js tmux
+  chromium-headless-shell)
 ENGINE_PACKAGES=(docker.io iptables)
 
 say() { echo "host-setup: $*" >&2; }
@@ -38,6 +40,21 @@ install_packages() {
     as_root apt-get install -y -qq $missing >>/tmp/llmspell-apt.log 2>&1 ||
       { say "apt-get install failed, see /tmp/llmspell-apt.log"; exit 1; }
   fi
+}
+
+# The browser tests drive Debian's headless Chromium with npm's playwright-core, pinned by
+# tests/browser/package-lock.json (no browser download); installed again only when the lockfile changes.
+BROWSER_DIR=$(cd "$(dirname "$0")/../tests/browser" && pwd)
+browser_modules() {
+  local stamp="$BROWSER_DIR/node_modules/.installed-lock.sha256"
+  local want
+  want=$(sha256sum "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  command -v npm >/dev/null || install_packages nodejs npm
+  say "installing the browser tests' node modules (npm ci)"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/tmp/llmspell-npm.log 2>&1) ||
+    { say "npm ci failed, see /tmp/llmspell-npm.log"; exit 1; }
+  echo "$want" >"$stamp"
 }
 
 # DOCKER_HOST: unix:///path or tcp://host:port (the same forms the fleet's client accepts).
@@ -73,8 +90,8 @@ ensure_engine() {
 }
 
 case "${1:-all}" in
-  deps) install_packages "${BUILD_PACKAGES[@]}" ;;
+  deps) install_packages "${BUILD_PACKAGES[@]}"; browser_modules ;;
   engine) ensure_engine ;;
-  all) install_packages "${BUILD_PACKAGES[@]}"; ensure_engine ;;
+  all) install_packages "${BUILD_PACKAGES[@]}"; browser_modules; ensure_engine ;;
   *) say "usage: host-setup.sh [deps|engine|all]"; exit 2 ;;
 esac
