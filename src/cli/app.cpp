@@ -239,7 +239,7 @@ int run(int argc, char** argv) {
   serve->add_option("--allow-host", serve_options.allow_hosts,
                     "a Host name to answer to besides localhost and IP addresses (repeatable)");
   serve->add_option("--label", serve_options.labels,
-                    "KEY=VALUE label on the kernels its warm pools make (repeatable)");
+                    "KEY=VALUE label on the kernels its warm pools and Jupyter gateway make (repeatable)");
 
   bool metrics_json = false;
   auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");

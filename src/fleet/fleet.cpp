@@ -525,6 +525,22 @@ nlohmann::json Fleet::connection(const std::string& kernel_id) {
   return guard([&] { return kernel_connection(impl_->ctx(), kernel_id); });
 }
 
+std::unique_ptr<KernelChannels> Fleet::channels(const std::string& kernel) {
+  return guard([&] { return open_channels(impl_->ctx(), kernel); });
+}
+
+void Fleet::interrupt(const std::string& kernel) {
+  guard([&] { interrupt_kernel(impl_->ctx(), kernel); });
+}
+
+void Fleet::restart(const std::string& kernel) {
+  guard([&] { restart_kernel(impl_->ctx(), kernel); });
+}
+
+std::vector<KernelSpecRow> Fleet::kernelspecs() {
+  return guard([&] { return fleet::kernelspecs(impl_->ctx()); });
+}
+
 nlohmann::json Fleet::registry() {
   return guard([&] {
     refresh_registry(impl_->ctx(), false);

@@ -92,6 +92,15 @@ class Fleet {
   KernelRow kernel(const std::string& name);
   // What a client needs to connect to a kernel: its host connection file (the key included).
   nlohmann::json connection(const std::string& kernel_id);
+  // A connection of the caller's own to a running kernel's channels (NotFound, or Conflict when it
+  // is not running).
+  std::unique_ptr<KernelChannels> channels(const std::string& kernel);
+  // Interrupts the code a kernel runs (interrupt_request on its control channel).
+  void interrupt(const std::string& kernel);
+  // Restarts a kernel's interpreter, clearing its state: the container and its connections stay.
+  void restart(const std::string& kernel);
+  // The languages and configs kernels can be made of (Jupyter's kernelspecs), the default first.
+  std::vector<KernelSpecRow> kernelspecs();
   // registry.json, brought up to date first.
   nlohmann::json registry();
   std::vector<KernelRow> stop(const StopOptions& options);

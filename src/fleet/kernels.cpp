@@ -256,24 +256,25 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
     return (!options.owner.empty() && k.owner != options.owner) ||
            (!options.state.empty() && k.state != options.state);
   });
-  if (!options.verbose) return rows;
+  if (!options.verbose && !options.activity) return rows;
 
   // One stats sample, the kernel's own status and an inspect per running kernel, all at once: the
-  // whole listing takes about one engine stats period.
+  // whole listing takes about one engine stats period (the status alone, a few milliseconds).
   std::vector<std::function<void()>> tasks;
   const auto now = static_cast<std::int64_t>(std::time(nullptr));
   for (KernelRow& r : rows) {
     if (r.state != "running" && r.state != "paused") continue;
     const std::string id = r.container_id;
-    tasks.push_back([&ctx, &r, id] {
-      try {
-        engine::StatsSample s = ctx.client.container_stats(id);
-        r.cpu_percent = engine::cpu_percent(s);
-        r.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
-        r.memory_limit = static_cast<std::int64_t>(s.memory_limit);
-      } catch (const engine::EngineError&) {
-      }
-    });
+    if (options.verbose)
+      tasks.push_back([&ctx, &r, id] {
+        try {
+          engine::StatsSample s = ctx.client.container_stats(id);
+          r.cpu_percent = engine::cpu_percent(s);
+          r.memory_used = static_cast<std::int64_t>(engine::memory_used(s));
+          r.memory_limit = static_cast<std::int64_t>(s.memory_limit);
+        } catch (const engine::EngineError&) {
+        }
+      });
     tasks.push_back([&ctx, &r, id, now] {
       try {
         engine::ContainerInspect in = ctx.client.inspect_container(id);
@@ -282,6 +283,12 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
         nlohmann::json status = kernel_status(ctx.client, in);
         if (status.contains("clients") && status["clients"].is_number_integer())
           r.clients = status["clients"].get<int>();
+        if (status.contains("pending") && status["pending"].is_number_integer())
+          r.pending = status["pending"].get<int>();
+        if (status.contains("execution_state") && status["execution_state"].is_string())
+          r.execution_state = status["execution_state"].get<std::string>();
+        if (status.contains("last_activity") && status["last_activity"].is_string())
+          r.last_activity = status["last_activity"].get<std::string>();
       } catch (const engine::EngineError&) {
         // Gone or stopped meanwhile: the row keeps what the listing saw.
       }

@@ -146,6 +146,12 @@ std::vector<DrainOutcome> cull_idle(Context& ctx, std::map<std::string, std::int
 // has none: a kernel another home spawned).
 nlohmann::json kernel_connection(Context& ctx, const std::string& kernel_id);
 
+// --- a running kernel's channels and control (kernel_control.cpp)
+std::unique_ptr<KernelChannels> open_channels(Context& ctx, const std::string& kernel);
+void interrupt_kernel(Context& ctx, const std::string& kernel);
+void restart_kernel(Context& ctx, const std::string& kernel);
+std::vector<KernelSpecRow> kernelspecs(Context& ctx);
+
 // --- live state (watch.cpp)
 void watch(Context& ctx, const WatchOptions& options, const EventSink& sink);
 // A row per kernel from what was observed (no extra engine calls but an inspect of exited ones).

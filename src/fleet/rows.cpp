@@ -70,9 +70,20 @@ nlohmann::json KernelRow::to_json() const {
   put(j, "memory_limit", memory_limit);
   put(j, "uptime_seconds", uptime_seconds);
   put(j, "clients", clients);
+  if (!execution_state.empty()) j["execution_state"] = execution_state;
+  if (!last_activity.empty()) j["last_activity"] = last_activity;
+  put(j, "pending", pending);
   if (drain) j["drain"] = drain->to_json();
   if (!restored_from.empty()) j["restored"] = {{"checkpoint", restored_from}, {"globals", restored}};
   return j;
+}
+
+nlohmann::json KernelSpecRow::to_json() const {
+  return {{"name", name},
+          {"display_name", display_name},
+          {"language", language},
+          {"config", config},
+          {"default", is_default}};
 }
 
 nlohmann::json CleanupReport::to_json() const {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -160,6 +161,37 @@ struct SpawnOptions {
   std::string restore;
 };
 
+// What a kernel can be made of: a language and a kernel config of the configs folder, named as
+// Jupyter kernelspecs are ("llmspell-lua-openai").
+struct KernelSpecRow {
+  std::string name, display_name, language, config;
+  bool is_default = false;  // the fleet config's language and config
+  nlohmann::json to_json() const;
+};
+
+// A Jupyter message as the gateway carries it: one channel's header, parent header, metadata,
+// content (JSON objects) and binary buffers.
+struct KernelMessage {
+  std::string channel;  // shell, control, stdin, iopub
+  nlohmann::json header = nlohmann::json::object();
+  nlohmann::json parent_header = nlohmann::json::object();
+  nlohmann::json metadata = nlohmann::json::object();
+  nlohmann::json content = nlohmann::json::object();
+  std::vector<std::string> buffers;
+};
+
+// One client's own connection to a kernel's channels (Fleet::channels): what it sends is signed
+// with the kernel's key; it receives the replies to its requests and every iopub message. receive()
+// from one thread; send() from any.
+class KernelChannels {
+ public:
+  virtual ~KernelChannels() = default;
+  // InvalidInput for a channel a client does not send on (iopub) or a header without a msg_type.
+  virtual void send(KernelMessage message) = 0;
+  // The next message from the kernel within `timeout`, its signature checked.
+  virtual std::optional<KernelMessage> receive(std::chrono::milliseconds timeout) = 0;
+};
+
 // A saved checkpoint (checkpoints.hpp), without its state.
 struct CheckpointRow {
   std::string id, kernel_id, language, config, image, owner, origin, project, service;
@@ -197,6 +229,10 @@ struct KernelRow {
   std::optional<std::int64_t> memory_used, memory_limit;
   std::optional<std::int64_t> uptime_seconds;
   std::optional<int> clients;
+  // --verbose or activity: the kernel's own word (status.json)
+  std::string execution_state;        // busy, idle, starting; empty when it could not be read
+  std::string last_activity;          // ISO 8601, UTC
+  std::optional<int> pending;         // execute requests received, not yet answered
   std::optional<DrainOutcome> drain;  // stop: how its drain went
   std::string restored_from;          // spawn --restore: the checkpoint
   std::vector<std::string> restored;  // the globals it loaded
@@ -206,9 +242,10 @@ struct KernelRow {
 };
 
 struct ListOptions {
-  bool verbose = false;  // CPU, memory, uptime, clients (one stats period, about a second)
-  std::string owner;     // only this owner's kernels
-  std::string state;     // only kernels in this engine state (running, paused, exited...)
+  bool verbose = false;   // CPU, memory, uptime, clients (one stats period, about a second)
+  std::string owner;      // only this owner's kernels
+  std::string state;      // only kernels in this engine state (running, paused, exited...)
+  bool activity = false;  // the kernel's own status (execution state, last activity, clients): no stats
 };
 
 struct StopOptions {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "server/gateway.hpp"
 #include "server/prometheus.hpp"
 #include "util/units.hpp"
 
@@ -133,6 +134,7 @@ Outcome logs_stream(const Request& r, RouteContext& c, const std::string& id) {
 }  // namespace
 
 Outcome route(const Request& r, RouteContext& c) {
+  if (auto gateway = gateway_route(r, c)) return std::move(*gateway);
   const Segments& s = r.segments;
   auto methods = methods_of(s);
   if (methods.empty())

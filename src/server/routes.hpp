@@ -41,6 +41,7 @@ struct RouteContext {
   EventHub& events;
   int max_json_depth = 32;
   HealthCache* health = nullptr;
+  std::vector<std::string> labels;  // serve's --label: on the kernels the Jupyter gateway starts
 };
 
 // Throws HttpError for what the HTTP layer refuses (unknown route 404, wrong method 405, bodies),

@@ -1,6 +1,7 @@
-// The server's sockets: Boost.Beast over Asio (the same library serves WebSocket on this port
-// later). A thread per connection, blocking reads and writes: requests call the engine and wait on
-// it, and streams (events, followed logs) are long; connections are capped. A watcher thread
+// The server's sockets: Boost.Beast over Asio. A thread per connection, blocking reads and writes:
+// requests call the engine and wait on it, and streams (events, followed logs) are long;
+// connections are capped. A kernel's WebSocket runs on its connection's thread too, on an
+// io_context of its own (both directions at once). A watcher thread
 // follows the engine's events and fans them out; a signal thread turns SIGTERM into a graceful stop.
 #include "server/server.hpp"
 
@@ -14,6 +15,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -26,8 +28,10 @@
 #include <thread>
 
 #include "server/events_hub.hpp"
+#include "server/gateway.hpp"
 #include "server/http.hpp"
 #include "server/routes.hpp"
+#include "server/websocket.hpp"
 #include "util/constant_time.hpp"
 
 namespace fleet::server {
@@ -36,6 +40,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = net::ip::tcp;
 
 constexpr std::size_t kDrainLimit = 256u << 20;  // a too large body is read and dropped up to this
@@ -325,19 +330,38 @@ class Server {
       request.headers[lower(std::string(field.name_string()))] = std::string(field.value());
     request.body = std::move(header.body());
 
+    if (websocket::is_upgrade(header)) {
+      std::unique_ptr<KernelChannels> channels;
+      std::string kernel_id;
+      try {
+        admit(request);
+        admit_origin(request);
+        parse_target(request);
+        Fleet fleet(o_.fleet);
+        auto id = channels_kernel(request, fleet);
+        if (!id) throw HttpError(404, "not_found", "no WebSocket at " + target.substr(0, target.find('?')));
+        kernel_id = *id;
+        channels = fleet.channels(kernel_id);
+      } catch (...) {
+        return answer(current_error_reply(), false);
+      }
+      log_request(method, target, 101, started);
+      bridge(c, header, *channels, kernel_id);
+      return false;
+    }
+
     Outcome outcome;
     try {
       admit(request);
       parse_target(request);
-      RouteContext context{
-          .fleet = o_.fleet, .events = events_, .max_json_depth = o_.max_json_depth, .health = &health_};
+      RouteContext context{.fleet = o_.fleet,
+                           .events = events_,
+                           .max_json_depth = o_.max_json_depth,
+                           .health = &health_,
+                           .labels = o_.labels};
       outcome = route(request, context);
-    } catch (const HttpError& e) {
-      outcome = error_reply(e);
-    } catch (const Error& e) {
-      outcome = error_reply(HttpError(status_of(e.kind()), error_name(e.kind()), e.what()));
-    } catch (const std::exception& e) {
-      outcome = error_reply(HttpError(500, "internal", e.what()));
+    } catch (...) {
+      outcome = current_error_reply();
     }
     if (auto* reply = std::get_if<Reply>(&outcome)) return answer(*reply, keep_alive && !stopping_);
 
@@ -357,6 +381,56 @@ class Server {
     streamed.produce(writer);
     writer.finish();
     return false;
+  }
+
+  // The exception being handled as the reply it becomes: the server's one mapping.
+  static Reply current_error_reply() {
+    try {
+      throw;
+    } catch (const HttpError& e) {
+      return error_reply(e);
+    } catch (const Error& e) {
+      return error_reply(HttpError(status_of(e.kind()), error_name(e.kind()), e.what()));
+    } catch (const std::exception& e) {
+      return error_reply(HttpError(500, "internal", e.what()));
+    }
+  }
+
+  // A kernel's WebSocket, on a duplicate of the connection's socket owned by an io_context of its
+  // own, so both directions run at once; ends when either side goes or the server stops.
+  void bridge(Connection& c, const http::request<http::string_body>& upgrade, KernelChannels& channels,
+              const std::string& kernel_id) {
+    net::io_context io;
+    beast::error_code ec;
+    const int fd = ::dup(c.socket.native_handle());
+    if (fd < 0) return;
+    tcp::socket socket(io);
+    socket.assign(c.socket.local_endpoint(ec).protocol(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    WebSocket ws(std::move(socket));
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "llmspell-fleet"); }));
+    ws.accept(upgrade, ec);
+    if (ec) return;
+    Fleet fleet(o_.fleet);
+    BridgeHooks hooks{
+        .kernel_gone = [&]() -> std::string {
+          try {
+            KernelRow k = fleet.kernel(kernel_id);
+            return k.state == "running" ? "" : "kernel " + kernel_id + " " + k.state_text();
+          } catch (const Error& e) {
+            // An engine that does not answer for a moment is not a dead kernel.
+            return e.kind() == ErrorKind::NotFound ? "kernel " + kernel_id + " was removed" : "";
+          }
+        },
+        .stopping = &stopping_,
+        .log =
+            [&](const std::string& line) { o_.log(now_text() + " websocket " + kernel_id + ": " + line); }};
+    const std::string ended = bridge_channels(io, ws, channels, hooks);
+    o_.log(now_text() + " websocket " + kernel_id + " ended: " + ended);
   }
 
   void drain(tcp::socket& socket, beast::flat_buffer& buffer, std::uint64_t length) {
@@ -379,11 +453,27 @@ class Server {
       throw HttpError(403, "forbidden",
                       "Host \"" + host + "\" is not one this server answers to (--allow-host)");
     if (o_.token.empty()) return;
+    // "Bearer T", or "token T" as Jupyter's gateway client sends it.
     const std::string auth = r.header("authorization");
-    const std::string prefix = "Bearer ";
-    if (auth.size() <= prefix.size() || lower(auth.substr(0, prefix.size())) != lower(prefix) ||
-        !util::constant_time_equal(auth.substr(prefix.size()), o_.token))
-      throw HttpError(401, "unauthorized", "a valid token is required: Authorization: Bearer <token>");
+    const auto space = auth.find(' ');
+    const std::string scheme = lower(auth.substr(0, space));
+    const bool ok = space != std::string::npos && (scheme == "bearer" || scheme == "token") &&
+                    util::constant_time_equal(auth.substr(space + 1), o_.token);
+    if (!ok) throw HttpError(401, "unauthorized", "a valid token is required: Authorization: Bearer <token>");
+  }
+
+  // A WebSocket has no CORS: a page of another origin could open one in the user's browser, so
+  // a browser's Origin must be a host this server answers to (clients that are not browsers send none).
+  void admit_origin(const Request& r) {
+    std::string origin = r.header("origin");
+    if (origin.empty()) return;
+    const auto scheme = origin.find("://");
+    const std::string host = host_of(scheme == std::string::npos ? origin : origin.substr(scheme + 3));
+    boost::system::error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    bool ok = (!ec && (address.is_loopback() || host == lower(o_.host))) || host == "localhost" ||
+              std::find(o_.allow_hosts.begin(), o_.allow_hosts.end(), host) != o_.allow_hosts.end();
+    if (!ok) throw HttpError(403, "forbidden", "Origin \"" + origin + "\" may not open a kernel's WebSocket");
   }
 
   void log_request(const std::string& method, const std::string& target, int status,

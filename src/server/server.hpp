@@ -18,7 +18,7 @@ struct ServerOptions {
   int port = 9550;
   std::string token;                     // when set, `Authorization: Bearer <token>` on every request
   std::vector<std::string> allow_hosts;  // Host header names accepted besides localhost and IPs
-  std::vector<std::string> labels;       // KEY=VALUE labels on the kernels its warm pools make
+  std::vector<std::string> labels;       // KEY=VALUE labels on the kernels its pools and gateway make
   FleetOptions fleet;                    // the engine, the compose file, the project, profiles
   std::size_t max_body = 1 << 20;
   int max_json_depth = 32;
