@@ -59,6 +59,17 @@ std::string host_of(const std::string& header) {
   return lower(header.substr(0, header.find(':')));
 }
 
+// A request target as logged: the value of a ?token= parameter left out.
+std::string without_token(std::string target) {
+  for (auto at = target.find('?'); at != std::string::npos; at = target.find('&', at + 1)) {
+    if (target.compare(at + 1, 6, "token=") != 0) continue;
+    const auto value = at + 7;
+    const auto end = target.find('&', value);
+    target.replace(value, end == std::string::npos ? std::string::npos : end - value, "***");
+  }
+  return target;
+}
+
 std::string now_text() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -327,8 +338,8 @@ class Server {
 
     Outcome outcome;
     try {
-      admit(request);
       parse_target(request);
+      admit(request);
       RouteContext context{
           .fleet = o_.fleet, .events = events_, .max_json_depth = o_.max_json_depth, .health = &health_};
       outcome = route(request, context);
@@ -379,11 +390,16 @@ class Server {
       throw HttpError(403, "forbidden",
                       "Host \"" + host + "\" is not one this server answers to (--allow-host)");
     if (o_.token.empty()) return;
+    // A browser cannot set headers on EventSource, nor on the dashboard's own page: ?token= too.
+    if (auto query = r.query.find("token");
+        query != r.query.end() && util::constant_time_equal(query->second, o_.token))
+      return;
     const std::string auth = r.header("authorization");
     const std::string prefix = "Bearer ";
     if (auth.size() <= prefix.size() || lower(auth.substr(0, prefix.size())) != lower(prefix) ||
         !util::constant_time_equal(auth.substr(prefix.size()), o_.token))
-      throw HttpError(401, "unauthorized", "a valid token is required: Authorization: Bearer <token>");
+      throw HttpError(401, "unauthorized",
+                      "a valid token is required: Authorization: Bearer <token> (or ?token=<token>)");
   }
 
   void log_request(const std::string& method, const std::string& target, int status,
@@ -391,7 +407,7 @@ class Server {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     char buf[64];
     std::snprintf(buf, sizeof buf, " %d %.1fms", status, ms);
-    o_.log(now_text() + " " + method + " " + target.substr(0, 200) + buf);
+    o_.log(now_text() + " " + method + " " + without_token(target).substr(0, 200) + buf);
   }
 
   // Idle culling (fleet.toml's idle_cull_seconds; off unless a template sets it), every few seconds.

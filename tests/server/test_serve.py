@@ -358,6 +358,11 @@ class SafetyTest(unittest.TestCase):
                 self.assertIn("Bearer", h["WWW-Authenticate"])
             self.assertEqual(server.request("GET", "/kernels", headers={"Authorization": "bearer " + TOKEN})[0], 200)
             self.assertEqual(server.request("GET", "/kernels")[0], 200)
+            # ?token= too (EventSource cannot send headers), never written to the log.
+            self.assertEqual(server.request("GET", f"/kernels?token=wrong{TOKEN}", headers={})[0], 401)
+            self.assertEqual(server.request("GET", f"/kernels?state=running&token={TOKEN}", headers={})[0], 200)
+            self.assertNotIn(TOKEN, server.log_text())
+            self.assertIn("token=***", server.log_text())
         finally:
             self.assertEqual(server.stop(), 0)
 
