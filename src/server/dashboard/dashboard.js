@@ -55,10 +55,13 @@
     return date.toLocaleTimeString([], {hour12: false});
   }
 
-  function showProblem(text) {
+  // What is wrong, by what found it (a failing poll, the engine): each clears its own.
+  const problems = new Map();
+  function problem(source, text) {
+    text ? problems.set(source, text) : problems.delete(source);
     const p = $("#problem");
-    p.hidden = !text;
-    p.textContent = text || "";
+    p.hidden = problems.size === 0;
+    p.textContent = [...problems.values()].join("; ");
   }
 
   async function api(path) {
@@ -75,7 +78,7 @@
 
   // Runs `work` now and again `ms` after each run ends (a slow answer never piles requests up);
   // returns a function that runs it again at once.
-  function every(ms, work) {
+  function every(name, ms, work) {
     let timer = null, running = false, again = false;
     const run = async () => {
       clearTimeout(timer);
@@ -83,8 +86,9 @@
       running = true;
       try {
         await work();
+        problem(name, null);
       } catch (e) {
-        showProblem(e.message);
+        problem(name, `${name}: ${e.message}`);
       }
       running = false;
       timer = setTimeout(run, again ? 0 : ms);
@@ -140,7 +144,6 @@
     for (const id of samples.keys()) if (!kernels.has(id)) samples.delete(id);
     renderKernels();
     $("#updated").textContent = "updated " + clock(new Date());
-    showProblem(null);
   }
 
   async function refreshMetrics() {
@@ -357,7 +360,7 @@
         refresh.services();
       }
     }
-    if (e.type === "engine") showProblem(e.health === "unavailable" ? "engine unavailable: " + e.message : null);
+    if (e.type === "engine") problem("engine", e.health === "unavailable" ? "engine unavailable: " + e.message : null);
   }
 
   function connectEvents() {
@@ -377,14 +380,14 @@
       source.addEventListener(type, (message) => applyEvent(JSON.parse(message.data)));
   }
 
-  refresh.kernels = every(1000, refreshKernels);
-  refresh.metrics = every(1000, refreshMetrics);
-  refresh.autoscaling = every(2000, async () => {
+  refresh.kernels = every("kernels", 1000, refreshKernels);
+  refresh.metrics = every("metrics", 1000, refreshMetrics);
+  refresh.autoscaling = every("autoscaling", 2000, async () => {
     await refreshAutoscaling();
     await refreshPools();
   });
-  refresh.services = every(2000, refreshServices);
-  refresh.health = every(2000, refreshHealth);
-  refresh.history = every(10000, refreshHistory);
+  refresh.services = every("services", 2000, refreshServices);
+  refresh.health = every("health", 2000, refreshHealth);
+  refresh.history = every("history", 10000, refreshHistory);
   connectEvents();
 })();
