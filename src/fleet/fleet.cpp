@@ -374,11 +374,18 @@ nlohmann::json Fleet::fleet_health() {
     nlohmann::json autoscaling = autoscaling_status(c.home);
     int current = 0, min = 0, max = 0;
     bool services_ok = true;
+    // A service the autoscaler has not stepped yet has null replica counts (json::value would throw):
+    // none counted, and not yet known to be short.
+    auto count = [](const nlohmann::json& s, const char* key) {
+      return s.contains(key) && s[key].is_number_integer() ? s[key].get<int>() : 0;
+    };
     for (const auto& s : autoscaling["services"]) {
-      current += s.value("current_replicas", 0);
-      min += s.value("min_replicas", 0);
-      max += s.value("max_replicas", 0);
-      if (s.value("current_replicas", 0) < s.value("min_replicas", 0)) services_ok = false;
+      current += count(s, "current_replicas");
+      min += count(s, "min_replicas");
+      max += count(s, "max_replicas");
+      if (s.contains("current_replicas") && s["current_replicas"].is_number_integer() &&
+          count(s, "current_replicas") < count(s, "min_replicas"))
+        services_ok = false;
     }
     int active = 0, unhealthy = 0;
     for (const auto& k : observe_kernels(c.client).containers) {

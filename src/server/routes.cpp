@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "server/dashboard.hpp"
 #include "server/gateway.hpp"
 #include "server/prometheus.hpp"
 #include "util/units.hpp"
@@ -136,6 +137,7 @@ Outcome logs_stream(const Request& r, RouteContext& c, const std::string& id) {
 Outcome route(const Request& r, RouteContext& c) {
   if (auto gateway = gateway_route(r, c)) return std::move(*gateway);
   const Segments& s = r.segments;
+  if (is_dashboard(s)) return dashboard(r);
   auto methods = methods_of(s);
   if (methods.empty())
     throw HttpError(404, "not_found", "no such resource: " + r.target.substr(0, r.target.find('?')));

@@ -18,6 +18,7 @@
 //   POST   /services/{name}/scale           {replicas}
 //   GET    /events                          server-sent events: the containers changing, and the fleet's
 //                                           own events (pool, scaling, drain)
+//   GET    /  and /dashboard/{file}         the live dashboard (server/dashboard.hpp)
 #pragma once
 
 #include <chrono>

@@ -64,6 +64,17 @@ std::string host_of(const std::string& header) {
   return lower(header.substr(0, header.find(':')));
 }
 
+// A request target as logged: the value of a ?token= parameter left out.
+std::string without_token(std::string target) {
+  for (auto at = target.find('?'); at != std::string::npos; at = target.find('&', at + 1)) {
+    if (target.compare(at + 1, 6, "token=") != 0) continue;
+    const auto value = at + 7;
+    const auto end = target.find('&', value);
+    target.replace(value, end == std::string::npos ? std::string::npos : end - value, "***");
+  }
+  return target;
+}
+
 std::string now_text() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -334,9 +345,9 @@ class Server {
       std::unique_ptr<KernelChannels> channels;
       std::string kernel_id;
       try {
+        parse_target(request);
         admit(request);
         admit_origin(request);
-        parse_target(request);
         Fleet fleet(o_.fleet);
         auto id = channels_kernel(request, fleet);
         if (!id) throw HttpError(404, "not_found", "no WebSocket at " + target.substr(0, target.find('?')));
@@ -352,8 +363,8 @@ class Server {
 
     Outcome outcome;
     try {
-      admit(request);
       parse_target(request);
+      admit(request);
       RouteContext context{.fleet = o_.fleet,
                            .events = events_,
                            .max_json_depth = o_.max_json_depth,
@@ -453,13 +464,19 @@ class Server {
       throw HttpError(403, "forbidden",
                       "Host \"" + host + "\" is not one this server answers to (--allow-host)");
     if (o_.token.empty()) return;
+    // A browser cannot set headers on EventSource, nor on the dashboard's own page: ?token= too.
+    if (auto query = r.query.find("token");
+        query != r.query.end() && util::constant_time_equal(query->second, o_.token))
+      return;
     // "Bearer T", or "token T" as Jupyter's gateway client sends it.
     const std::string auth = r.header("authorization");
     const auto space = auth.find(' ');
     const std::string scheme = lower(auth.substr(0, space));
     const bool ok = space != std::string::npos && (scheme == "bearer" || scheme == "token") &&
                     util::constant_time_equal(auth.substr(space + 1), o_.token);
-    if (!ok) throw HttpError(401, "unauthorized", "a valid token is required: Authorization: Bearer <token>");
+    if (!ok)
+      throw HttpError(401, "unauthorized",
+                      "a valid token is required: Authorization: Bearer <token> (or ?token=<token>)");
   }
 
   // A WebSocket has no CORS: a page of another origin could open one in the user's browser, so
@@ -481,7 +498,7 @@ class Server {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     char buf[64];
     std::snprintf(buf, sizeof buf, " %d %.1fms", status, ms);
-    o_.log(now_text() + " " + method + " " + target.substr(0, 200) + buf);
+    o_.log(now_text() + " " + method + " " + without_token(target).substr(0, 200) + buf);
   }
 
   // Idle culling (fleet.toml's idle_cull_seconds; off unless a template sets it), every few seconds.

@@ -358,8 +358,35 @@ class SafetyTest(unittest.TestCase):
                 self.assertIn("Bearer", h["WWW-Authenticate"])
             self.assertEqual(server.request("GET", "/kernels", headers={"Authorization": "bearer " + TOKEN})[0], 200)
             self.assertEqual(server.request("GET", "/kernels")[0], 200)
+            # ?token= too (EventSource cannot send headers), never written to the log.
+            self.assertEqual(server.request("GET", f"/kernels?token=wrong{TOKEN}", headers={})[0], 401)
+            self.assertEqual(server.request("GET", f"/kernels?state=running&token={TOKEN}", headers={})[0], 200)
+            self.assertNotIn(TOKEN, server.log_text())
+            self.assertIn("token=***", server.log_text())
         finally:
             self.assertEqual(server.stop(), 0)
+
+    def test_the_dashboard_files(self):
+        server = Server("-f", "/nonexistent.yml")
+        missing = Server("-f", "/nonexistent.yml", env={"LLMSPELL_FLEET_CHART_JS": "/nonexistent/chart.min.js"})
+        try:
+            status, h, page = server.request("GET", "/")
+            self.assertEqual(status, 200)
+            self.assertTrue(h["Content-Type"].startswith("text/html"))
+            self.assertIn("script-src 'self' 'sha256-", h["Content-Security-Policy"])
+            self.assertIn(b'id="kernels"', page)
+            status, h, chart = server.request("GET", "/dashboard/chart.min.js")
+            self.assertEqual((status, h["Content-Type"]), (200, "text/javascript; charset=utf-8"))
+            self.assertIn(b"Chart.js v3", chart[:200])
+            self.assertEqual(server.request("GET", "/dashboard/dashboard.css")[0], 200)
+            self.assertEqual(server.request("GET", "/dashboard/nosuch.js")[0], 404)
+            self.assertEqual(server.request("POST", "/", b"{}")[0], 405)
+            status, _, raw = missing.request("GET", "/dashboard/chart.min.js")
+            self.assertEqual(status, 500)
+            self.assertIn("/nonexistent/chart.min.js", json.loads(raw)["message"])
+        finally:
+            self.assertEqual(server.stop(), 0)
+            self.assertEqual(missing.stop(), 0)
 
     def test_no_other_address_without_a_token(self):
         done = subprocess.run([CLI, "serve", "--host", "0.0.0.0", "--port", str(free_port())],
