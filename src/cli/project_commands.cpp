@@ -73,7 +73,9 @@ int cmd_scale(Fleet& fleet, const std::vector<std::string>& args, bool wait) {
 int cmd_down(Fleet& fleet, const DownOptions& options) {
   DownReport r = fleet.down(options);
   std::cerr << "removed " << r.containers << " container(s), " << r.networks << " network(s)"
-            << (options.volumes ? ", " + std::to_string(r.volumes) + " volume(s)" : std::string()) << "\n";
+            << (options.volumes ? ", " + std::to_string(r.volumes) + " volume(s)" : std::string())
+            << (r.pool_members ? ", " + std::to_string(r.pool_members) + " idle warm-pool kernel(s)" : std::string())
+            << "\n";
   return kExitOk;
 }
 

@@ -13,10 +13,11 @@ DownReport down(Context& ctx, const compose::Project& p, const DownOptions& opti
   Observed observed = observe_project(ctx.client, p.name);
   for (const auto& foreign : observed.foreign) ctx.warn("Container", "left alone: " + foreign);
   std::vector<ObservedContainer> retired = observed.containers;
+  result.containers = static_cast<int>(retired.size());
   for (const auto& k : observe_kernels(ctx.client).containers)
     if (k.spawned() && (k.pool_ready() || k.pool_filling())) retired.push_back(k);
+  result.pool_members = static_cast<int>(retired.size()) - result.containers;
   execute(ctx, p, plan_retire(retired, "down", options.timeout));
-  result.containers = static_cast<int>(retired.size());
 
   const engine::Filters mine = {{"label", {std::string(labels::kComposeProject) + "=" + p.name}}};
   for (const auto& n : ctx.client.list_networks(mine)) {

@@ -91,7 +91,8 @@ struct DownOptions {
   std::optional<int> timeout;  // seconds; else each container's own stop timeout
 };
 struct DownReport {
-  int containers = 0, networks = 0, volumes = 0;
+  int containers = 0, networks = 0, volumes = 0;  // the project's
+  int pool_members = 0;                           // warm pools' members nobody had been handed
   nlohmann::json to_json() const;
 };
 
