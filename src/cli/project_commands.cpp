@@ -74,7 +74,8 @@ int cmd_down(Fleet& fleet, const DownOptions& options) {
   DownReport r = fleet.down(options);
   std::cerr << "removed " << r.containers << " container(s), " << r.networks << " network(s)"
             << (options.volumes ? ", " + std::to_string(r.volumes) + " volume(s)" : std::string())
-            << (r.pool_members ? ", " + std::to_string(r.pool_members) + " idle warm-pool kernel(s)" : std::string())
+            << (r.pool_members ? ", " + std::to_string(r.pool_members) + " idle warm-pool kernel(s)"
+                               : std::string())
             << "\n";
   return kExitOk;
 }

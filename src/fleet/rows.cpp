@@ -18,7 +18,10 @@ nlohmann::json UpReport::to_json() const {
 }
 
 nlohmann::json DownReport::to_json() const {
-  return {{"containers", containers}, {"networks", networks}, {"volumes", volumes}, {"pool_members", pool_members}};
+  return {{"containers", containers},
+          {"networks", networks},
+          {"volumes", volumes},
+          {"pool_members", pool_members}};
 }
 
 nlohmann::json PsRow::to_json() const {
