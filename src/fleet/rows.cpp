@@ -70,9 +70,39 @@ nlohmann::json KernelRow::to_json() const {
   put(j, "memory_limit", memory_limit);
   put(j, "uptime_seconds", uptime_seconds);
   put(j, "clients", clients);
+  put(j, "pending", pending);
+  if (!execution_state.empty()) j["execution_state"] = execution_state;
   if (drain) j["drain"] = drain->to_json();
   if (!restored_from.empty()) j["restored"] = {{"checkpoint", restored_from}, {"globals", restored}};
   return j;
+}
+
+nlohmann::json KernelspecRow::to_json() const {
+  return {{"name", name}, {"path", path}, {"spec", spec}};
+}
+
+nlohmann::json PoolRow::to_json() const {
+  return {{"name", name},       {"current_size", current_size},
+          {"filling", filling}, {"target_size", target_size},
+          {"hits", hits},       {"misses", misses}};
+}
+
+nlohmann::json DecisionRow::to_json() const {
+  return {{"at", at},         {"project", project}, {"service", service},
+          {"action", action}, {"summary", summary}, {"outcome", outcome}};
+}
+
+nlohmann::json TopReport::to_json() const {
+  nlohmann::json k = nlohmann::json::array(), p = nlohmann::json::array(), d = nlohmann::json::array();
+  for (const auto& r : kernels) k.push_back(r.to_json());
+  for (const auto& r : pools) p.push_back(r.to_json());
+  for (const auto& r : decisions) d.push_back(r.to_json());
+  return {{"kernels", k},
+          {"pools", p},
+          {"pools_live", pools_live},
+          {"decisions", d},
+          {"autoscaler_running", autoscaler_running},
+          {"sample_seconds", sample_seconds}};
 }
 
 nlohmann::json CleanupReport::to_json() const {
