@@ -56,12 +56,8 @@ int launch(Context& ctx, const Template& t, const LaunchOptions& o, const FixedC
   auto next_inspect = ctx.time().now();
   for (;;) {
     if (o.stop && *o.stop) {
-      try {
-        ctx.client.stop_container(id, kStopTimeoutSeconds);
-      } catch (const engine::NotFoundError&) {
-        return 0;  // removed from outside meanwhile
-      }
-      next_inspect = ctx.time().now();
+      retire(ctx, id, "kernel-launch: stopped by its client");
+      return 0;
     }
     for (; o.interrupts && interrupts_sent < *o.interrupts; ++interrupts_sent) {
       try {

@@ -240,7 +240,7 @@ struct LaunchOptions {
   std::string owner;             // default: the OS user
   std::vector<std::string> labels;
   // Raised by the caller's signal handlers: each interrupt is passed on to the kernel (SIGINT);
-  // stop stops and removes it.
+  // stop stops and removes it (launch then returns 0).
   const std::atomic<int>* interrupts = nullptr;
   const std::atomic<bool>* stop = nullptr;
   // Once the kernel serves: e.g. to tell a watchdog which container to remove if the caller dies.
