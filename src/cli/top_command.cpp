@@ -47,9 +47,9 @@ std::string now_text() {
 std::vector<std::string> block(const TopReport& r) {
   int running = 0;
   for (const auto& k : r.kernels) running += k.state == "running";
-  std::vector<std::string> out = {"llmspell-fleet top  " + now_text() + "  " +
-                                  std::to_string(r.kernels.size()) + " kernels, " + std::to_string(running) +
-                                  " running"};
+  std::vector<std::string> out = {"llmspell-fleet top  " + now_text() +
+                                  "  kernels: " + std::to_string(r.kernels.size()) + " (" +
+                                  std::to_string(running) + " running)"};
   out.emplace_back();
   std::vector<std::vector<std::string>> kernels = {{"KERNEL", "ORIGIN", "OWNER", "STATE", "HEALTH", "CPU %",
                                                     "MEM USAGE / LIMIT", "CLIENTS", "PENDING", "EXECUTION"}};
