@@ -245,6 +245,54 @@ int run(int argc, char** argv) {
   auto* metrics = app.add_subcommand("metrics", "Kernels by state; CPU and memory per kernel and in total");
   metrics->add_flag("--json", metrics_json);
 
+  TopArgs top_args;
+  auto* top = app.add_subcommand("top",
+                                 "The fleet live: kernels' CPU, memory, clients and activity, warm pools, "
+                                 "the autoscaler's decisions (q quits)");
+  top->add_option("--interval", top_args.interval, "seconds between refreshes (default 2)")
+      ->check(CLI::Range(0.1, 3600.0));
+  top->add_flag("--no-stream,--once", top_args.once, "print one refresh and exit");
+
+  KernelspecOptions kernelspec_options;
+  bool kernelspec_json = false;
+  auto* kernelspec = app.add_subcommand("kernelspec", "Jupyter kernelspecs that run fleet kernels");
+  kernelspec->require_subcommand(1);
+  auto* kernelspec_install = kernelspec->add_subcommand(
+      "install", "Write a kernelspec per language and kernel config (llmspell-lua-openai, ...)");
+  auto* user_flag =
+      kernelspec_install->add_flag("--user")->description("into your Jupyter data folder (the default)");
+  auto* prefix_option =
+      kernelspec_install
+          ->add_option("--prefix", kernelspec_options.prefix, "into PREFIX/share/jupyter/kernels")
+          ->excludes(user_flag);
+  kernelspec_install
+      ->add_flag("--sys-prefix", kernelspec_options.sys_prefix,
+                 "into the Python environment's kernels folder")
+      ->excludes(user_flag)
+      ->excludes(prefix_option);
+  kernelspec_install->add_option("--language", kernelspec_options.language,
+                                 "only this language (lua, javascript)");
+  kernelspec_install->add_option("--config", kernelspec_options.config,
+                                 "only this kernel config of configs/");
+  kernelspec_install->add_option("--name", kernelspec_options.name,
+                                 "the spec's name (with --language and --config: one spec)");
+  kernelspec_install->add_option("--label", kernelspec_options.labels,
+                                 "KEY=VALUE label on the kernels the specs launch (repeatable)");
+  kernelspec_install->add_flag("--json", kernelspec_json, "what was written, as JSON");
+
+  LaunchOptions launch_options;
+  auto* kernel_launch = app.add_subcommand(
+      "kernel-launch",
+      "Run a fleet kernel on the ports and key of a Jupyter connection file (a kernelspec's argv)");
+  kernel_launch
+      ->add_option("--connection-file", launch_options.connection_file, "written by the Jupyter client")
+      ->required();
+  kernel_launch->add_option("--language", launch_options.language, "lua or javascript (default lua)");
+  kernel_launch->add_option("--config", launch_options.config,
+                            "a kernel config of configs/ (default default.toml)");
+  kernel_launch->add_option("--owner", launch_options.owner, "who it is for (default: you)");
+  kernel_launch->add_option("--label", launch_options.labels, "extra KEY=VALUE label (repeatable)");
+
   bool events_json = false;
   auto* events = app.add_subcommand(
       "events", "Follow what happens: kernels' lifecycle, pools, scaling decisions, drains, checkpoints");
@@ -292,6 +340,7 @@ int run(int argc, char** argv) {
   try {
     Progress progress(stderr);
     g.progress = progress.sink();
+    if (*top) g.stats = Fleet::stats_memory();  // each refresh then samples one stats period
     Fleet fleet(g);
     if (*version) return cmd_version(fleet, version_json);
     if (*ping) return cmd_ping(fleet);
@@ -318,6 +367,9 @@ int run(int argc, char** argv) {
     if (*cleanup) return cmd_cleanup(fleet, cleanup_scope, cleanup_json);
     if (*find) return cmd_find(fleet, find_options, find_json);
     if (*metrics) return cmd_metrics(fleet, metrics_json);
+    if (*top) return cmd_top(fleet, top_args);
+    if (*kernelspec_install) return cmd_kernelspec_install(fleet, kernelspec_options, kernelspec_json);
+    if (*kernel_launch) return cmd_kernel_launch(fleet, launch_options);
     if (*autoscale) return cmd_autoscale(fleet, autoscale_action, autoscale_limit, autoscale_json);
     if (*events) return cmd_events(fleet, events_json);
     if (*checkpoints) return cmd_checkpoints(fleet, checkpoints_json);

@@ -39,12 +39,23 @@ int cmd_cleanup(Fleet& fleet, const OwnerScope& scope, bool json);
 int cmd_find(Fleet& fleet, const FindOptions& options, bool json);
 int cmd_metrics(Fleet& fleet, bool json);
 
+// --- live (top_command.cpp)
+struct TopArgs {
+  double interval = 2;  // seconds between refreshes
+  bool once = false;    // --no-stream: one block, then exit
+};
+int cmd_top(Fleet& fleet, const TopArgs& args);
+
 // --- over time (lifecycle_commands.cpp)
 int cmd_events(Fleet& fleet, bool json);
 int cmd_checkpoints(Fleet& fleet, bool json);
 int cmd_restore(Fleet& fleet, const SpawnOptions& options, bool json);
 // status, history, start or stop.
 int cmd_autoscale(Fleet& fleet, const std::string& action, std::size_t limit, bool json);
+
+// Jupyter (jupyter_commands.cpp)
+int cmd_kernel_launch(Fleet& fleet, LaunchOptions options);
+int cmd_kernelspec_install(Fleet& fleet, KernelspecOptions options, bool json);
 
 // the fleet over HTTP
 int cmd_serve(server::ServerOptions& options, const std::string& token_file);

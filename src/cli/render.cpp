@@ -49,19 +49,25 @@ std::string human_duration(std::int64_t seconds) {
   return std::to_string(seconds / 86400) + "d" + std::to_string(seconds % 86400 / 3600) + "h";
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+std::vector<std::string> table_lines(const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width;
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size(); ++i) {
       if (width.size() <= i) width.push_back(0);
       width[i] = std::max(width[i], row[i].size());
     }
+  std::vector<std::string> lines;
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i)
       line += i + 1 == row.size() ? row[i] : row[i] + std::string(width[i] - row[i].size() + 2, ' ');
-    std::printf("%s\n", line.c_str());
+    lines.push_back(line);
   }
+  return lines;
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  for (const auto& line : table_lines(rows)) std::printf("%s\n", line.c_str());
 }
 
 std::string yaml_of(const nlohmann::json& j) {

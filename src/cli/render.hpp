@@ -14,6 +14,7 @@ std::string human_duration(std::int64_t seconds);  // "3m20s", "-" for negative
 std::string yaml_of(const nlohmann::json& j);
 
 // Rows (the first one the header) in columns as wide as their widest cell, two spaces apart.
+std::vector<std::string> table_lines(const std::vector<std::vector<std::string>>& rows);
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace fleet::cli

@@ -606,4 +606,44 @@ MetricsReport Fleet::metrics() {
   return guard([&] { return fleet::metrics(impl_->ctx()); });
 }
 
+TopReport Fleet::top(const TopOptions& options) {
+  return guard([&] { return fleet::top(impl_->ctx(), options); });
+}
+
+int Fleet::launch(const LaunchOptions& options) {
+  return guard([&] {
+    if (options.connection_file.empty()) throw InvalidInput("kernel-launch needs --connection-file");
+    const std::string path = std::filesystem::absolute(options.connection_file).string();
+    std::ifstream in(path);
+    if (!in) throw InvalidInput("connection file " + path + " cannot be read");
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_object()) throw InvalidInput("connection file " + path + " is not a JSON object");
+    FixedConnection fixed{.connection_file = path};
+    try {
+      if (j.value("transport", "tcp") != "tcp")
+        throw InvalidInput("connection file " + path + ": transport must be tcp");
+      if (j.value("signature_scheme", "hmac-sha256") != "hmac-sha256")
+        throw InvalidInput("connection file " + path +
+                           ": signature_scheme must be hmac-sha256 (the kernel's)");
+      fixed.ip = j.value("ip", "127.0.0.1");
+      fixed.key = j.value("key", "");
+      const char* keys[] = {"shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"};
+      for (int i = 0; i < 5; ++i) {
+        fixed.ports[i] = j.at(keys[i]).get<int>();
+        if (fixed.ports[i] < 1 || fixed.ports[i] > 65535)
+          throw InvalidInput("connection file " + path + ": " + keys[i] + " " +
+                             std::to_string(fixed.ports[i]) + " is not a port");
+      }
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidInput("connection file " + path + ": " + e.what());
+    }
+    Template t = impl_->template_of(options.language, options.config, "", std::nullopt, "");
+    return fleet::launch(impl_->ctx(), t, options, fixed, parse_labels(options.labels));
+  });
+}
+
+std::vector<InstalledKernelspec> Fleet::install_kernelspecs(const KernelspecOptions& options) {
+  return guard([&] { return fleet::install_kernelspecs(impl_->ctx(), options); });
+}
+
 }  // namespace fleet

@@ -108,6 +108,14 @@ class Fleet {
   CleanupReport cleanup(const OwnerScope& scope = {});
   FindReport find(const FindOptions& options);
   MetricsReport metrics();
+  // One refresh of a live view: every kernel with its load (one stats period with a StatsMemory in
+  // FleetOptions::stats, which a caller refreshing in a loop should give), pools, latest decisions.
+  TopReport top(const TopOptions& options);
+  // Runs a kernel for the Jupyter client that wrote `connection_file` (kernel-launch), in the
+  // foreground until it exits or options.stop is raised; the kernel's exit code.
+  int launch(const LaunchOptions& options);
+  // Writes Jupyter kernelspecs that run fleet kernels through kernel-launch; what it wrote.
+  std::vector<InstalledKernelspec> install_kernelspecs(const KernelspecOptions& options);
   // The autoscaler (run by serve): its status per service, its decisions (newest first), and
   // starting or stopping it (a running serve follows within a tick).
   nlohmann::json autoscaling();

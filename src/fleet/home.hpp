@@ -8,6 +8,7 @@
 //                                 for `llmspell-fleet events` and GET /events (events.1.jsonl: older)
 //   <home>/checkpoints/<id>.json  kernels' user state and state folder, saved before a drain
 //   <home>/autoscaling/           what serve's autoscaler is told (enabled) and says (status, history)
+//   <home>/pools.json             what serve's warm pools last said (pool_service.hpp)
 // Locks that every user's fleet on the host shares (port blocks, find) are host-wide: host_lock.
 #pragma once
 

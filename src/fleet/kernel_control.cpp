@@ -1,5 +1,5 @@
 // A running kernel reached through its own sockets: a client's channels (the gateway's WebSocket
-// bridge), interrupt and restart on its control channel, and the kernelspecs kernels are made of.
+// bridge), interrupt and restart on its control channel.
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
@@ -7,7 +7,6 @@
 #include "fleet/checkpoints.hpp"
 #include "fleet/errors.hpp"
 #include "fleet/operations.hpp"
-#include "fleet/templates.hpp"
 #include "jupyter/channels.hpp"
 
 namespace fleet {
@@ -82,23 +81,6 @@ void interrupt_kernel(Context& ctx, const std::string& name) {
 void restart_kernel(Context& ctx, const std::string& name) {
   kernel_control_request(ctx, running_kernel(ctx, name), "shutdown_request", {{"restart", true}},
                          kControlTimeout);
-}
-
-std::vector<KernelSpecRow> kernelspecs(Context& ctx) {
-  std::vector<KernelSpecRow> out;
-  for (const char* language : {"lua", "javascript"})
-    for (const auto& config : kernel_configs(ctx.home)) {
-      const std::string stem = std::filesystem::path(config).stem().string();
-      out.push_back(
-          {.name = "llmspell-" + template_name(language, config),
-           .display_name = std::string("LLMSpell ") +
-                           (language == std::string("lua") ? "Lua" : "JavaScript") + " (" + stem + ")",
-           .language = language,
-           .config = config,
-           .is_default = language == ctx.settings.kernels.language && config == ctx.settings.kernels.config});
-    }
-  std::stable_partition(out.begin(), out.end(), [](const KernelSpecRow& k) { return k.is_default; });
-  return out;
 }
 
 }  // namespace fleet

@@ -156,7 +156,7 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
 
   // From the template's warm pool when it has one: one unpause instead of a cold start. A kernel
   // asked for by name or with labels of its own cannot be one made ahead.
-  if (extras.kernel_id.empty() && extras.labels.empty()) {
+  if (extras.kernel_id.empty() && extras.labels.empty() && !extras.fixed) {
     const std::string identity = template_identity(t, ctx.home);
     if (ctx.pools && ctx.pools->has_pool(identity)) {
       if (auto handed = ctx.pools->acquire(identity, owner)) {
@@ -171,7 +171,8 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
                       {.kernel_id = kernel_id,
                        .owner = owner,
                        .labels = extras.labels,
-                       .cause = "spawn " + template_name(t) + " for " + owner});
+                       .cause = "spawn " + template_name(t) + " for " + owner,
+                       .fixed = extras.fixed});
 }
 
 std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContainer> kernels,
@@ -211,16 +212,22 @@ std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContaine
 }
 
 KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& k) {
-  compose::Service service = template_service(t, ctx.home, ctx.settings.kernels.publish_ip);
+  compose::Service service =
+      template_service(t, ctx.home, ctx.settings.kernels.publish_ip, k.fixed ? &*k.fixed : nullptr);
   const std::string name = service.name;
   std::map<std::string, std::string> image_ids{{name, ensure_kernel_image(ctx, t.image)}};
   const compose::Project templates = templates_project(ctx.home, {std::move(service)});
 
   // The port lock is held from choosing the block until the engine has bound it (started). It is
   // the host's, not the fleet home's: every user's fleet picks from the same ports.
+  // Fixed ports are taken under the lock too: other spawns see them published once it is released.
   util::FileLock ports(host_lock("ports"), 0666);
-  int base = pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client),
-                             [&](int port) { return port_free(ctx.settings.kernels.publish_ip, port); });
+  int base =
+      k.fixed ? 0 : pick_port_block(ctx.settings.kernels.ports, published_ports(ctx.client), [&](int port) {
+        return port_free(ctx.settings.kernels.publish_ip, port);
+      });
+  std::map<std::string, std::string> labels = k.labels;
+  if (k.fixed) labels[labels::kLauncher] = k.fixed->connection_file;
   Plan plan = plan_spawn({.service = name,
                           .kernel_id = k.kernel_id,
                           .name = k.name,
@@ -231,7 +238,7 @@ KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& k) {
           {.image_ids = image_ids,
            .started = [&](const Step&) { ports.release(); },
            .owner = k.owner,
-           .labels = k.labels});
+           .labels = labels});
   ports.release();
   for (const auto& c : observe_kernels(ctx.client).containers)
     if (c.kernel_id == k.kernel_id) return kernel_rows(ctx, {c}).front();
@@ -368,7 +375,8 @@ FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool
   auto kernels = observe_kernels(ctx.client).containers;
   std::erase_if(kernels, [&](const ObservedContainer& k) {
     return !k.spawned() || k.label(labels::kTemplate) != hash || k.state != "running" ||
-           (!shared && k.owner() != owner) || health_from_status(k.status) == "unhealthy" || draining(k.id);
+           (!shared && k.owner() != owner) || health_from_status(k.status) == "unhealthy" || draining(k.id) ||
+           !k.label(labels::kLauncher).empty();
   });
   // The least loaded first (the kernel's own word: pending requests, busy, clients), then the oldest.
   std::vector<KernelLoad> loads = sample_loads(ctx.client, kernels, false);

@@ -26,6 +26,10 @@ inline constexpr const char* kTemplate = "dev.llmspell.fleet.template";
 // changes later is in the name: llmspell-filling-<id> while it starts, llmspell-<id> once it is
 // ready (paused) or handed out, llmspell-<id>--<owner> once its owner is known.
 inline constexpr const char* kPool = "dev.llmspell.fleet.pool";
+// On kernels run for a Jupyter client by `kernel-launch`: the connection file it was given. Such a
+// kernel is that client's session: find never hands it out, and a launcher restarted with the same
+// file replaces it.
+inline constexpr const char* kLauncher = "dev.llmspell.fleet.launcher";
 
 // On images the fleet built: who, and the sha256 of the build context (same content: same image).
 inline constexpr const char* kBuiltBy = "dev.llmspell.fleet.built-by";  // "llmspell-fleet"

@@ -113,6 +113,7 @@ struct SpawnExtras {
   std::string kernel_id;  // default kernel-<8 hex digits>
   std::string owner;
   std::map<std::string, std::string> labels;
+  std::optional<FixedConnection> fixed;  // ports and key chosen by a Jupyter client (kernel-launch)
 };
 KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras);
 // Creates and starts a kernel of `t`, already checked (a block of ports, the image, readiness, its
@@ -123,6 +124,7 @@ struct StartKernel {
   std::string owner;
   std::map<std::string, std::string> labels;
   std::string cause;
+  std::optional<FixedConnection> fixed;
 };
 KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& kernel);
 // A ready warm-pool member of the template with this identity (among `kernels`), claimed by
@@ -138,6 +140,15 @@ std::vector<KernelRow> stop_all(Context& ctx, bool force, const OwnerScope& scop
 CleanupReport cleanup(Context& ctx, const OwnerScope& scope);
 FindReport find(Context& ctx, const Template& t, const SpawnExtras& extras, bool shared);
 MetricsReport metrics(Context& ctx);
+TopReport top(Context& ctx, const TopOptions& options);
+// kernel-launch (launch.cpp): a kernel of `t` on the ports and key of a Jupyter connection file, run
+// until it exits or the caller says stop; returns the kernel's exit code.
+int launch(Context& ctx, const Template& t, const LaunchOptions& options, const FixedConnection& fixed,
+           const std::map<std::string, std::string>& labels);
+// The id of the kernel launched for a connection file: jupyter-<its name> (jupyter-kernel-<uuid>).
+std::string launched_kernel_id(const std::string& connection_file);
+// kernelspec install (kernelspecs.cpp).
+std::vector<InstalledKernelspec> install_kernelspecs(Context& ctx, const KernelspecOptions& options);
 // Drains and removes spawned kernels idle with no clients past their template's idle_cull_seconds
 // (idle_cull.cpp); how each drain went.
 // `idle_since` is the caller's memory between calls: when each kernel was first seen idle.

@@ -1,6 +1,13 @@
 #include "fleet/pool_service.hpp"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <fstream>
+#include <iostream>
 
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
@@ -9,6 +16,7 @@
 #include "fleet/heartbeat.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/retire.hpp"
+#include "util/atomic_file.hpp"
 
 namespace fleet {
 namespace {
@@ -17,6 +25,10 @@ namespace {
 pool::Clock::time_point steady_time_of(std::int64_t created) {
   auto age = std::chrono::seconds(std::max<std::int64_t>(0, std::time(nullptr) - created));
   return pool::Clock::now() - age;
+}
+
+std::filesystem::path status_file(const FleetHome& home) {
+  return home.root / "pools.json";
 }
 
 }  // namespace
@@ -75,6 +87,7 @@ void PoolService::run() {
     } catch (const std::exception& e) {
       emit("error", "", "", e.what());  // the engine away, say: the next cycle tries again
     }
+    write_status();
     std::unique_lock lock(mu_);
     wake_.wait_for(lock, std::chrono::seconds(2), [&] { return woken_ || stopping_.load(); });
     woken_ = false;
@@ -324,6 +337,29 @@ nlohmann::json PoolService::stats() {
     out.push_back(j);
   }
   return out;
+}
+
+void PoolService::write_status() {
+  nlohmann::json status = {{"pid", static_cast<long>(::getpid())},
+                           {"updated_unix", static_cast<std::int64_t>(std::time(nullptr))},
+                           {"pools", stats()}};
+  try {
+    util::write_file_atomically(status_file(ctx_.home), status.dump(), 0600);
+  } catch (const std::exception& e) {
+    std::cerr << "pools: status not written: " << e.what() << std::endl;
+  }
+}
+
+nlohmann::json last_pool_status(const FleetHome& home) {
+  std::ifstream in(status_file(home));
+  auto status = nlohmann::json::parse(in, nullptr, false);
+  if (!status.is_object() || !status.contains("pools") || !status["pools"].is_array())
+    return {{"live", false}, {"pools", nlohmann::json::array()}};
+  // A serve that is gone, or has not cycled for a minute, keeps nothing filled any more.
+  long pid = status.value("pid", 0L);
+  bool alive = pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+  auto age = static_cast<std::int64_t>(std::time(nullptr)) - status.value("updated_unix", std::int64_t{0});
+  return {{"live", alive && age < 60}, {"pools", status["pools"]}};
 }
 
 void PoolService::emit(const std::string& action, const std::string& kernel_id, const std::string& container,

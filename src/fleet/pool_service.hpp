@@ -59,6 +59,7 @@ class PoolService {
 
   void run();
   void cycle();
+  void write_status();
   void fill(const std::string& name, const Template& t, const std::string& identity,
             const std::string& kernel_id);
   // Runs `work` on a thread of its own (fills, destroys, renames), joined once done or at stop.
@@ -85,5 +86,9 @@ class PoolService {
   std::vector<Worker> workers_;  // fills, destroys and renames under way (guarded by mu_)
   std::thread thread_;
 };
+
+// What the pools of a serve of this home last said (written each cycle, for `top` and others without
+// pools of their own): {"live": a serve is keeping them now, "pools": as PoolService::stats()}.
+nlohmann::json last_pool_status(const FleetHome& home);
 
 }  // namespace fleet

@@ -89,6 +89,34 @@ nlohmann::json KernelSpecRow::to_json() const {
           {"default", is_default}};
 }
 
+nlohmann::json InstalledKernelspec::to_json() const {
+  return {{"name", name}, {"path", path}, {"spec", spec}};
+}
+
+nlohmann::json PoolRow::to_json() const {
+  return {{"name", name},       {"current_size", current_size},
+          {"filling", filling}, {"target_size", target_size},
+          {"hits", hits},       {"misses", misses}};
+}
+
+nlohmann::json DecisionRow::to_json() const {
+  return {{"at", at},         {"project", project}, {"service", service},
+          {"action", action}, {"summary", summary}, {"outcome", outcome}};
+}
+
+nlohmann::json TopReport::to_json() const {
+  nlohmann::json k = nlohmann::json::array(), p = nlohmann::json::array(), d = nlohmann::json::array();
+  for (const auto& r : kernels) k.push_back(r.to_json());
+  for (const auto& r : pools) p.push_back(r.to_json());
+  for (const auto& r : decisions) d.push_back(r.to_json());
+  return {{"kernels", k},
+          {"pools", p},
+          {"pools_live", pools_live},
+          {"decisions", d},
+          {"autoscaler_running", autoscaler_running},
+          {"sample_seconds", sample_seconds}};
+}
+
 nlohmann::json CleanupReport::to_json() const {
   return {{"removed", removed},
           {"connection_files", connection_files},

@@ -242,6 +242,63 @@ struct KernelRow {
   nlohmann::json to_json() const;
 };
 
+// One refresh of `top`: every kernel with its load, the warm pools, the autoscaler's latest decisions.
+struct PoolRow {
+  std::string name;  // a template of fleet.toml, or a compose service
+  int current_size = 0, filling = 0, target_size = 0;
+  long hits = 0, misses = 0;
+  nlohmann::json to_json() const;
+};
+struct DecisionRow {
+  std::string at, project, service, action, summary, outcome;
+  nlohmann::json to_json() const;
+};
+struct TopOptions {
+  std::size_t decisions = 5;  // the latest this many
+};
+struct TopReport {
+  std::vector<KernelRow> kernels;  // with cpu, memory, clients, pending, execution state when running
+  std::vector<PoolRow> pools;      // serve's pools, as it last said
+  bool pools_live = false;         // a serve is keeping them now
+  std::vector<DecisionRow> decisions;
+  bool autoscaler_running = false;
+  double sample_seconds = 0;  // how long the load sample took
+  nlohmann::json to_json() const;
+};
+
+// kernel-launch: a fleet kernel for a Jupyter client that starts its kernels itself (a kernelspec's
+// argv), on the ports and key of the connection file the client wrote.
+struct LaunchOptions {
+  std::string connection_file;
+  std::string language, config;  // default: the fleet config's
+  std::string owner;             // default: the OS user
+  std::vector<std::string> labels;
+  // Raised by the caller's signal handlers: each interrupt is passed on to the kernel (SIGINT);
+  // stop stops and removes it (launch then returns 0).
+  const std::atomic<int>* interrupts = nullptr;
+  const std::atomic<bool>* stop = nullptr;
+  // Once the kernel serves: e.g. to tell a watchdog which container to remove if the caller dies.
+  std::function<void(const KernelRow&)> started;
+};
+
+// kernelspec install: a Jupyter kernelspec per language and kernel config, whose argv runs
+// `kernel-launch` of this program.
+struct KernelspecOptions {
+  std::string launcher;  // absolute path of the llmspell-fleet that the specs run
+  // Where: the user's kernels folder (default), PREFIX/share/jupyter/kernels, or the Python
+  // environment's (sys-prefix).
+  std::string prefix;
+  bool sys_prefix = false;
+  std::string language, config;     // only these (default: every language, every config)
+  std::string name;                 // the spec's name, when only one is installed
+  std::vector<std::string> labels;  // KEY=VALUE labels the launched kernels carry
+};
+struct InstalledKernelspec {
+  std::string name, path;  // path: its kernel.json
+  nlohmann::json spec;
+  nlohmann::json to_json() const;
+};
+
 struct ListOptions {
   bool verbose = false;   // CPU, memory, uptime, clients (one stats period, about a second)
   std::string owner;      // only this owner's kernels

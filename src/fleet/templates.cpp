@@ -88,7 +88,8 @@ std::string template_identity(const Template& t, const FleetHome& home) {
   return util::sha256_hex(j.dump());
 }
 
-compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip) {
+compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip,
+                                  const FixedConnection* fixed) {
   compose::Service s;
   s.name = template_name(t);
   s.image = t.image;
@@ -104,7 +105,11 @@ compose::Service template_service(const Template& t, const FleetHome& home, cons
   s.stop_grace_period_ns = 30'000'000'000;
   s.healthcheck = kernel_healthcheck();
   for (int i = 0; i < kKernelPortCount; ++i)
-    s.ports.push_back({.host_ip = publish_ip, .host_port = 0, .container_port = kKernelShellPort + i});
+    s.ports.push_back({.host_ip = fixed ? fixed->ip : publish_ip,
+                       .host_port = fixed ? fixed->ports[i] : 0,
+                       .container_port = kKernelShellPort + i});
+  // In the environment rather than the command: the host's process list shows commands to everyone.
+  if (fixed) s.environment["LLMSPELL_KERNEL_KEY"] = fixed->key;
   s.volumes.push_back({.type = "bind",
                        .source = std::filesystem::absolute(home.configs_dir / t.config).string(),
                        .target = kKernelConfigPath,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compose/model.hpp"
+#include "fleet/container_spec.hpp"
 #include "fleet/home.hpp"
 #include "fleet/settings.hpp"
 
@@ -42,11 +43,22 @@ void check_template(const Template& t, const FleetHome& home);
 // folders) is one template, and an edited config is another.
 std::string template_identity(const Template& t, const FleetHome& home);
 
+// Where a kernel is published when someone else chose (a Jupyter client's connection file): these
+// host ports on this address, signed with this key.
+struct FixedConnection {
+  std::string ip;
+  int ports[kKernelPortCount] = {};  // shell, iopub, stdin, control, hb
+  std::string key;
+  std::string connection_file;  // the file they come from (the kernel's launcher label)
+};
+
 // The template as a compose service named template_name(t): the kernel's command, user 1000, all
 // capabilities dropped, no-new-privileges, memory/CPU/pids limits, the config mounted read-only,
 // the five Jupyter ports published on `publish_ip` (host ports chosen per kernel), the heartbeat
-// healthcheck. The same settings a compose kernel service has.
-compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip);
+// healthcheck. The same settings a compose kernel service has. With `fixed`: published on its
+// address and ports, and the kernel given its key.
+compose::Service template_service(const Template& t, const FleetHome& home, const std::string& publish_ip,
+                                  const FixedConnection* fixed = nullptr);
 
 // A project holding template services, for the executor (spawned kernels belong to no project).
 compose::Project templates_project(const FleetHome& home, std::vector<compose::Service> services);

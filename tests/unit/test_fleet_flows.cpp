@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -693,4 +695,80 @@ TEST_CASE("flow: stop-all and cleanup act on one owner's kernels unless told --a
   CHECK(f.engine.containers().empty());
   CHECK(fleet_error([&] { fleet.stop_all({.scope = {.owner = "x", .all_owners = true}}); }).kind() ==
         ErrorKind::BadInput);
+}
+
+TEST_CASE("flow: kernel-launch publishes a Jupyter connection file's ports with its key, then removes it",
+          "[flow]") {
+  Flow f;
+  const fs::path file = f.root / "kernel-1234.json";
+  const int p = f.base + 50;  // any ports: the client chose them, the fleet's range is not asked
+  write(file, json({{"shell_port", p},
+                    {"iopub_port", p + 1},
+                    {"stdin_port", p + 2},
+                    {"control_port", p + 3},
+                    {"hb_port", p + 4},
+                    {"ip", "127.0.0.1"},
+                    {"key", "jupyters-key"},
+                    {"transport", "tcp"},
+                    {"signature_scheme", "hmac-sha256"}})
+                  .dump());
+  Fleet fleet(FleetOptions{}, f.engine);
+  std::atomic<bool> stop{false};
+  std::string container_id;
+  int code = fleet.launch(
+      {.connection_file = file.string(), .owner = "alice", .stop = &stop, .started = [&](const KernelRow& k) {
+         container_id = k.container_id;
+         engine::ContainerInspect c = f.engine.inspect_container(k.container_id);
+         CHECK(k.kernel_id == "jupyter-kernel-1234");
+         CHECK(c.labels.at(labels::kLauncher) == file.string());
+         CHECK(c.labels.at(labels::kTemplate) == template_hash());
+         CHECK(c.labels.at(labels::kOwner) == "alice");
+         CHECK(f.engine.container(k.container_id)->env_value("LLMSPELL_KERNEL_KEY") == "jupyters-key");
+         for (int i = 0; i < 5; ++i)
+           CHECK(c.ports[std::to_string(9555 + i) + "/tcp"].at(0).host_port == std::to_string(p + i));
+         stop = true;  // as SIGTERM would
+       }});
+  CHECK(code == 0);
+  REQUIRE_FALSE(container_id.empty());
+  CHECK(f.changes() == std::vector<std::string>{"build llmspell:latest",
+                                                "create llmspell-jupyter-kernel-1234",
+                                                "start " + container_id, "stop " + container_id + " t=10",
+                                                "remove " + container_id});
+  CHECK(f.engine.containers().empty());
+  CHECK_FALSE(fs::exists(f.connection_file("jupyter-kernel-1234")));
+
+  // A kernel that ends on its own (a shutdown request) ends the launcher with its code.
+  code = fleet.launch({.connection_file = file.string(),
+                       .started = [&](const KernelRow& k) { f.engine.exit_container(k.container_id, 3); }});
+  CHECK(code == 3);
+  CHECK(f.engine.containers().empty());
+
+  // Bad connection files are refused before anything is made.
+  write(file, R"({"shell_port": 1, "signature_scheme": "hmac-md5"})");
+  CHECK(std::string(fleet_error([&] { fleet.launch({.connection_file = file.string()}); }).what())
+            .find("hmac-sha256") != std::string::npos);
+  write(file, R"({"shell_port": 70000, "iopub_port": 1, "stdin_port": 2, "control_port": 3, "hb_port": 4})");
+  CHECK(std::string(fleet_error([&] { fleet.launch({.connection_file = file.string()}); }).what())
+            .find("70000") != std::string::npos);
+}
+
+TEST_CASE("flow: top reads the pools a live serve last wrote, and says when it is gone", "[flow]") {
+  Flow f;
+  Fleet fleet(FleetOptions{}, f.engine);
+  CHECK(fleet.top({}).pools.empty());
+  fs::create_directories(f.home);
+  const json pool = {{"template", "lua-default"}, {"current_size", 2}, {"filling", 1},
+                     {"target_size", 3},          {"hits", 7},         {"misses", 1}};
+  write(f.home / "pools.json",
+        json({{"pid", ::getpid()}, {"updated_unix", std::time(nullptr)}, {"pools", {pool}}}).dump());
+  TopReport live = fleet.top({});
+  REQUIRE(live.pools.size() == 1);
+  CHECK(live.pools_live);
+  CHECK(live.pools[0].name == "lua-default");
+  CHECK(live.pools[0].current_size == 2);
+  CHECK(live.pools[0].hits == 7);
+  // Not updated for an hour: no serve keeps them any more.
+  write(f.home / "pools.json",
+        json({{"pid", ::getpid()}, {"updated_unix", std::time(nullptr) - 3600}, {"pools", {pool}}}).dump());
+  CHECK_FALSE(fleet.top({}).pools_live);
 }
