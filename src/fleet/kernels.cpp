@@ -155,15 +155,20 @@ KernelRow spawn(Context& ctx, const Template& t, const SpawnExtras& extras) {
       throw Conflict("a kernel named " + kernel_id + " exists (" + k.kernel_id + ", " + k.state + ")");
 
   // From the template's warm pool when it has one: one unpause instead of a cold start. A kernel
-  // asked for by name or with labels of its own cannot be one made ahead.
-  if (extras.kernel_id.empty() && extras.labels.empty() && !extras.fixed) {
+  // asked for by name cannot be one made ahead, nor one with labels its members do not carry (serve
+  // puts its own --label on both its pools' members and the kernels its gateway asks for).
+  if (extras.kernel_id.empty() && !extras.fixed) {
     const std::string identity = template_identity(t, ctx.home);
-    if (ctx.pools && ctx.pools->has_pool(identity)) {
+    if (ctx.pools && ctx.pools->has_pool(identity) && ctx.pools->members_carry(extras.labels)) {
       if (auto handed = ctx.pools->acquire(identity, owner)) {
         refresh_registry_after_change(ctx);
         return handed->kernel;
       }
     } else if (!ctx.pools) {
+      std::erase_if(kernels, [&](const ObservedContainer& k) {
+        return std::any_of(extras.labels.begin(), extras.labels.end(),
+                           [&](const auto& l) { return k.label(l.first.c_str()) != l.second; });
+      });
       if (auto claimed = claim_pooled(ctx, kernels, identity, owner)) return *claimed;
     }
   }

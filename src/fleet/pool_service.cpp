@@ -240,6 +240,13 @@ void PoolService::destroy(const std::string& container_id, const std::string& ke
   }
 }
 
+bool PoolService::members_carry(const std::map<std::string, std::string>& labels) const {
+  return std::all_of(labels.begin(), labels.end(), [&](const auto& l) {
+    auto it = labels_.find(l.first);
+    return it != labels_.end() && it->second == l.second;
+  });
+}
+
 bool PoolService::has_pool(const std::string& template_identity) {
   std::lock_guard lock(mu_);
   for (const auto& [name, p] : pools_)

@@ -41,6 +41,8 @@ class PoolService {
   // `owner`; nothing when the template has no pool (not a miss) or none is ready (a miss).
   std::optional<Handout> acquire(const std::string& template_identity, const std::string& owner);
   bool has_pool(const std::string& template_identity);
+  // Whether its members carry every one of `labels` (a kernel asked for with these can be one).
+  bool members_carry(const std::map<std::string, std::string>& labels) const;
 
   // Per template: its name, identity, settings and counters.
   nlohmann::json stats();

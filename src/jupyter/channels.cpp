@@ -169,7 +169,8 @@ bool Channels::wait_for_iopub(std::chrono::milliseconds timeout) {
     ask.header["username"] = "llmspell-fleet";
     s_->nudges.insert(ask.header["msg_id"].get<std::string>());
     send({"control", std::move(ask)});
-    const auto retry = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(250));
+    // Often: until the subscription is in place, each nudge's statuses are lost anyway.
+    const auto retry = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(25));
     while (std::chrono::steady_clock::now() < retry) {
       auto m = next(
           std::chrono::duration_cast<std::chrono::milliseconds>(retry - std::chrono::steady_clock::now()));

@@ -175,7 +175,9 @@ std::optional<Outcome> gateway_route(const Request& r, RouteContext& c) {
                                .language = spec.language,
                                .owner = env_text(body, "KERNEL_USERNAME"),
                                .labels = c.labels});
-    nlohmann::json model = kernel_model(kernel_of(fleet, kernel_uuid(k.container_id)));
+    // spawn returns once the kernel answers its heartbeat: idle, nothing run yet.
+    if (k.execution_state.empty()) k.execution_state = "idle";
+    nlohmann::json model = kernel_model(k);
     Reply reply = json_reply(201, model);
     reply.headers.emplace_back("Location", "/api/kernels/" + model["id"].get<std::string>());
     return reply;
