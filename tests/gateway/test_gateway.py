@@ -6,6 +6,7 @@ Every kernel the gateway makes carries this run's test labels (serve --label) an
 end, also when a test fails.
 """
 import datetime
+import http.client
 import json
 import os
 import re
@@ -175,6 +176,19 @@ class GatewayTest(unittest.TestCase):
             self.assertLess(time.time(), deadline, "a closed WebSocket still counted")
             time.sleep(0.2)
 
+        # A client that vanishes without a close frees its connection too (seen at the next ping).
+        vanishing = Channels(self.ws_url(model["id"]), [f"Authorization: token {TOKEN}"])
+        deadline = time.time() + 10
+        while self.api("GET", f"/api/kernels/{model['id']}")[1]["connections"] != 2:
+            self.assertLess(time.time(), deadline, "the third WebSocket was never counted")
+            time.sleep(0.2)
+        vanishing.ws.sock.shutdown(socket.SHUT_RDWR)
+        vanishing.ws.sock.close()
+        deadline = time.time() + 40
+        while self.api("GET", f"/api/kernels/{model['id']}")[1]["connections"] != 1:
+            self.assertLess(time.time(), deadline, "a vanished client still counted")
+            time.sleep(0.5)
+
         status, listed = self.api("GET", "/api/kernels")
         self.assertIn(model["id"], [k["id"] for k in listed])
 
@@ -295,12 +309,14 @@ class JupyterServerTest(unittest.TestCase):
              f"--gateway-url=http://127.0.0.1:{cls.fleet.port}", f"--GatewayClient.auth_token={TOKEN}"],
             env=env, stdout=cls.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
-        while time.time() < deadline:
+        while time.time() < deadline:  # until its API answers
             try:
                 socket.create_connection(("127.0.0.1", cls.port), timeout=1).close()
-                return
+                if cls.jupyter_api("GET", "/api")[0] == 200:
+                    return
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         raise RuntimeError("jupyter server did not start: " + cls.log_text())
 
     @classmethod
@@ -320,15 +336,18 @@ class JupyterServerTest(unittest.TestCase):
         with open(os.path.join(cls.root, "jupyter.log"), "rb") as f:
             return f.read().decode(errors="replace")[-3000:]
 
-    def jupyter_api(self, method, path, body=None):
-        import http.client
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+    @classmethod
+    def jupyter_api(cls, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", cls.port, timeout=120)
         conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                     headers={"Authorization": f"token {self.jupyter_token}", "Content-Type": "application/json"})
+                     headers={"Authorization": f"token {cls.jupyter_token}", "Content-Type": "application/json"})
         response = conn.getresponse()
         raw = response.read()
         conn.close()
-        return response.status, json.loads(raw) if raw else None
+        try:
+            return response.status, json.loads(raw) if raw else None
+        except ValueError:
+            return response.status, raw.decode(errors="replace")  # an error page: shown by the assertion
 
     def test_jupyter_server_lists_fleet_kernelspecs_and_starts_fleet_kernels(self):
         # Jupyter Server takes the gateway's default on its first fetch and answers with it from the next.
