@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "kernel/interpreter.hpp"
+#include "kernel/js_syntax.hpp"
 #include "util/base64.hpp"
 
 namespace fleet::kernel {
@@ -254,7 +255,8 @@ class JsInterpreter : public Interpreter {
     interrupt_requested = false;
     interrupted_ = false;
     ExecutionResult result;
-    if (duk_peval_lstring(ctx_, code.data(), code.size()) != 0) {
+    std::string es5 = lower_arrow_functions(code);
+    if (duk_peval_lstring(ctx_, es5.data(), es5.size()) != 0) {
       result.error = describe_error(-1);
     } else if (!duk_is_undefined(ctx_, -1)) {
       result.value = render(-1);
