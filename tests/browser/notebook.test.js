@@ -158,7 +158,9 @@ async function main() {
 
     // Closing a notebook shuts its kernel down (File > Close and Halt).
     for (const page of [lua, js]) {
-      await page.evaluate(() => Jupyter.notebook.session.delete());
+      // What Close and Halt does: the session deleted (its kernel shut down), then the window closed.
+      await page.evaluate(() => new Promise((resolve, reject) =>
+        Jupyter.notebook.session.delete(resolve, (xhr, status, error) => reject(new Error(`${status} ${error}`)))));
       await page.close();
     }
     console.log(JSON.stringify({kernels, interrupt_ms: interruptMs, javascript_output: shown.trim()}));
