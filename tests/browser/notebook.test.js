@@ -104,6 +104,8 @@ async function kernelId(page) {
 
 async function main() {
   fs.mkdirSync(ARTIFACTS, {recursive: true});
+  for (const old of fs.readdirSync(ARTIFACTS).filter((f) => /^notebook-.*\.png$/.test(f)))
+    fs.unlinkSync(path.join(ARTIFACTS, old));
   const browser = await chromium.launch({executablePath: "/usr/bin/chromium-headless-shell", args: ["--no-sandbox"]});
   const context = await browser.newContext({viewport: {width: 1280, height: 900}});
   const kernels = [];
