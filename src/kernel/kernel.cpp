@@ -274,7 +274,7 @@ void Kernel::execution_loop(const std::atomic<bool>& stop) {
     // arrived while this thread was running another.
     apply_pending_restart();
     handle(Via::shell, request);
-    if (abort_queued_) abort_queued_executions();
+    abort_executions();
   }
   {
     std::lock_guard lock(queue_mutex_);
@@ -549,8 +549,9 @@ void Kernel::execute(const Message& request) {
     if (!silent) publish(request, "error", error);
     error["status"] = "error";
     error["execution_count"] = count;
+    // Taken before the reply leaves: what its sender sends once it sees the failure runs.
+    if (!silent && request.content.value("stop_on_error", true)) take_queued_executions();
     reply(Via::shell, request, "execute_reply", error);
-    abort_queued_ = !silent && request.content.value("stop_on_error", true);
     return;
   }
   if (result.value && !silent)
@@ -590,22 +591,26 @@ Input Kernel::request_input(const Message& request, const std::string& prompt, b
 // As ipykernel does after an error with stop_on_error: execute requests already received are
 // answered "aborted" without running (they were written expecting the failed one to succeed).
 // Other requests stay queued.
-void Kernel::abort_queued_executions() {
-  abort_queued_ = false;
-  std::vector<Message> aborted;
-  {
-    std::lock_guard lock(queue_mutex_);
-    std::deque<Message> kept;
-    for (Message& m : requests_)
-      (m.type() == "execute_request" ? aborted.emplace_back(std::move(m)) : kept.emplace_back(std::move(m)));
-    requests_.swap(kept);
+void Kernel::take_queued_executions() {
+  std::lock_guard lock(queue_mutex_);
+  std::deque<Message> kept;
+  for (Message& m : requests_) {
+    if (m.type() == "execute_request")
+      aborted_.push_back(std::move(m));
+    else
+      kept.push_back(std::move(m));
   }
-  for (const Message& m : aborted) {
+  requests_.swap(kept);
+}
+
+void Kernel::abort_executions() {
+  for (const Message& m : aborted_) {
     spdlog::info("aborting execute request {}: an earlier one failed", m.header.value("msg_id", ""));
     publish_status(&m, "busy");
     reply(Via::shell, m, "execute_reply", {{"status", "aborted"}});
     publish_status(&m, "idle");
   }
+  aborted_.clear();
 }
 
 nlohmann::json Kernel::history_reply(const nlohmann::json& request) const {

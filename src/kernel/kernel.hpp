@@ -84,7 +84,8 @@ class Kernel {
   void handle(Via via, const Message& request);
   void execute(const Message& request);
   Input request_input(const Message& request, const std::string& prompt, bool password);
-  void abort_queued_executions();
+  void take_queued_executions();
+  void abort_executions();
   nlohmann::json history_reply(const nlohmann::json& request) const;
   void reply(Via via, const Message& request, const std::string& type, nlohmann::json content);
   void publish(const Message& parent, const std::string& type, nlohmann::json content);
@@ -132,8 +133,8 @@ class Kernel {
   std::mutex status_file_mutex_;             // shell and monitor threads both rewrite the file
   const std::atomic<bool>* stop_ = nullptr;  // run's, for the waits inside an execution
   std::atomic<bool> shutdown_{false};
-  // An execution failed with stop_on_error: the execute requests queued behind it are aborted.
-  bool abort_queued_ = false;  // the execution thread's only
+  // Execute requests queued behind one that failed with stop_on_error, to answer "aborted".
+  std::vector<Message> aborted_;  // the execution thread's only
   mutable std::mutex history_mutex_;
   History history_;
   std::atomic<bool> restart_requested_{false};

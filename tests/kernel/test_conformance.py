@@ -70,10 +70,12 @@ class BeyondTheSuite:
                 return messages
 
     def answer_input(self, text):
-        self.kc.input(text)
-        # jupyter_client's blocking client can leave this send queued on its asyncio socket (seen
-        # with 7.4.9: the kernel never got it); asking the socket for its events lets pyzmq send it.
-        self.kc.stdin_channel.socket.getsockopt(zmq.EVENTS)
+        # jupyter_client 7.4.9's blocking client can leave kc.input's send queued on its asyncio
+        # socket, never sent (seen here, at random): a plain socket sends the same signed input_reply.
+        with zmq.Context.instance().socket(zmq.DEALER) as sock:
+            sock.linger = 5000
+            sock.connect(f"{self.kc.transport}://{self.kc.ip}:{self.kc.stdin_port}")
+            self.kc.session.send(sock, "input_reply", {"value": text})
 
     def test_input_request_goes_to_the_client_and_its_answer_to_the_code(self):
         self.flush_channels()
