@@ -1,6 +1,7 @@
 #include "jupyter/signer.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
@@ -20,15 +21,22 @@ std::string to_hex(const unsigned char* data, std::size_t size) {
 }
 }  // namespace
 
+Signer::Signer(std::string key, const std::string& scheme) : key_(std::move(key)) {
+  const std::string prefix = "hmac-";
+  digest_ =
+      scheme.rfind(prefix, 0) == 0 ? EVP_get_digestbyname(scheme.substr(prefix.size()).c_str()) : nullptr;
+  if (!digest_) throw std::invalid_argument("signature_scheme \"" + scheme + "\" is not supported");
+}
+
 std::string Signer::sign(const std::vector<std::string_view>& parts) const {
   if (key_.empty()) return {};
   std::string data;
   for (auto part : parts) data.append(part);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  if (!HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+  if (!HMAC(static_cast<const EVP_MD*>(digest_), key_.data(), static_cast<int>(key_.size()),
             reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &length))
-    throw std::runtime_error("HMAC-SHA256 failed");
+    throw std::runtime_error("HMAC failed");
   return to_hex(digest, length);
 }
 

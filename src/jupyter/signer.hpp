@@ -1,4 +1,5 @@
-// HMAC-SHA256 message signatures of the Jupyter wire protocol (signature_scheme "hmac-sha256").
+// HMAC message signatures of the Jupyter wire protocol (signature_scheme "hmac-sha256", the default,
+// or another "hmac-<digest>" OpenSSL knows, as a connection file may name).
 #pragma once
 
 #include <string>
@@ -9,9 +10,10 @@ namespace fleet::jupyter {
 
 class Signer {
  public:
-  // An empty key disables signing (the protocol allows it; the fleet always sets one).
-  explicit Signer(std::string key) : key_(std::move(key)) {}
-  // Lower-case hex HMAC-SHA256 over the parts in order.
+  // An empty key disables signing (the protocol allows it; the fleet always sets one). Throws
+  // std::invalid_argument for a scheme that is not "hmac-" and a digest OpenSSL has.
+  explicit Signer(std::string key, const std::string& scheme = "hmac-sha256");
+  // Lower-case hex HMAC over the parts in order.
   std::string sign(const std::vector<std::string_view>& parts) const;
   // Constant-time comparison against sign(parts).
   bool verify(std::string_view signature, const std::vector<std::string_view>& parts) const;
@@ -19,6 +21,7 @@ class Signer {
 
  private:
   std::string key_;
+  const void* digest_;  // the scheme's EVP_MD
 };
 
 // A new random key: 32 bytes from the system's CSPRNG as 64 hex characters.

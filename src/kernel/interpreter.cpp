@@ -1,5 +1,6 @@
 #include "kernel/interpreter.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -76,6 +77,56 @@ Completion identifier_before(const std::string& code, std::size_t cursor) {
     --start;
   }
   return {{}, start, cursor};
+}
+
+std::string identifier_at(const std::string& code, std::size_t cursor) {
+  auto name_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; };
+  cursor = std::min(cursor, code.size());
+  std::size_t end = cursor;
+  while (end < code.size() && name_char(code[end])) ++end;
+  std::size_t start = cursor;
+  while (start > 0 && name_char(code[start - 1])) --start;
+  if (start == end) {
+    // The cursor just after "name(" or "name( ": the call being written.
+    std::size_t before = cursor;
+    while (before > 0 && std::isspace(static_cast<unsigned char>(code[before - 1]))) --before;
+    if (before == 0 || code[before - 1] != '(') return "";
+    end = before - 1;
+    while (end > 0 && std::isspace(static_cast<unsigned char>(code[end - 1]))) --end;
+    start = end;
+    while (start > 0 && name_char(code[start - 1])) --start;
+  }
+  std::string name = code.substr(start, end - start);
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  while (!name.empty() && name.front() == '.') name.erase(0, 1);
+  return name;
+}
+
+std::vector<std::string> split_dotted(const std::string& name) {
+  std::vector<std::string> parts;
+  std::stringstream s(name);
+  for (std::string part; std::getline(s, part, '.');) parts.push_back(part);
+  return parts;
+}
+
+nlohmann::json display_bundle(const std::string& mime, const std::string& text) {
+  // As Jupyter's message schema has it: type/subtype of word characters, '-', '+' and '.'.
+  auto token = [](std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '+' || c == '.';
+    });
+  };
+  auto slash = mime.find('/');
+  if (slash == std::string::npos || !token(std::string_view(mime).substr(0, slash)) ||
+      !token(std::string_view(mime).substr(slash + 1)))
+    throw std::invalid_argument("\"" + mime + "\" is not a MIME type (such as text/html)");
+  if (!valid_utf8(text)) throw std::invalid_argument("the value to display is not UTF-8 text");
+  bool is_json =
+      mime == "application/json" || (mime.size() > 5 && mime.compare(mime.size() - 5, 5, "+json") == 0);
+  if (!is_json) return {{mime, text}};
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) throw std::invalid_argument("the value to display as " + mime + " is not JSON");
+  return {{mime, std::move(parsed)}};
 }
 
 nlohmann::json encode_state_float(double d) {

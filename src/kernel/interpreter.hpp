@@ -63,17 +63,52 @@ struct Checkpoint {
 
 inline constexpr const char* kStateFormat = "llmspell-state/1";
 
+// An answer to the code's request for a line of input.
+struct Input {
+  enum class Status { ok, not_allowed, interrupted } status = Status::not_allowed;
+  std::string value;
+};
+
+// Where running code sends what it shows, and asks for input. A member left empty drops the output
+// (or, for input, refuses it).
+struct ExecutionIo {
+  std::function<void(const std::string& stream, const std::string& text)> stream;  // "stdout", "stderr"
+  std::function<void(const nlohmann::json& data)> display;                         // a MIME bundle
+  std::function<void(bool wait)> clear_output;
+  // Blocks until the user answers, the client does not allow input, or an interrupt comes.
+  std::function<Input(const std::string& prompt, bool password)> input;
+
+  void write(const std::string& name, const std::string& text) const {
+    if (stream) stream(name, text);
+  }
+  Input ask(const std::string& prompt, bool password) const {
+    return input ? input(prompt, password) : Input{};
+  }
+};
+
+// What display(value, mime) sends in both languages: {mime: text}, the text parsed for a JSON type
+// ("application/json", "...+json"). Throws std::invalid_argument for a malformed MIME type, JSON
+// that does not parse, or text that is not UTF-8.
+nlohmann::json display_bundle(const std::string& mime, const std::string& text);
+
+// The error both languages raise for input the client does not allow.
+inline constexpr const char* kInputNotAllowed =
+    "input was requested, but this client does not answer input requests (allow_stdin is false)";
+
 class Interpreter {
  public:
-  using Print = std::function<void(const std::string& text)>;
   virtual ~Interpreter() = default;
 
-  // Runs `code`; `print` receives everything the code prints, as it prints it.
-  virtual ExecutionResult execute(const std::string& code, const Print& print) = 0;
+  // Runs `code`; `io` receives everything the code prints or displays, as it does, and answers its
+  // requests for input.
+  virtual ExecutionResult execute(const std::string& code, const ExecutionIo& io) = 0;
   // "complete", "incomplete" or "invalid".
   virtual std::string is_complete(const std::string& code) = 0;
   // Global names that start with the identifier before `cursor`.
   virtual Completion complete(const std::string& code, std::size_t cursor) = 0;
+  // text/plain about the global (or member of one: "string.format") at `cursor`; nothing when the
+  // name is not there. Runs no user code.
+  virtual std::optional<std::string> inspect(const std::string& code, std::size_t cursor) = 0;
   virtual LanguageInfo language() const = 0;
 
   virtual Checkpoint checkpoint() = 0;
@@ -104,5 +139,10 @@ std::vector<std::string> split_lines(const std::string& text);
 
 // The identifier ending at `cursor` (letters, digits, '_' and '.'), for completion.
 Completion identifier_before(const std::string& code, std::size_t cursor);
+// The dotted name around `cursor`, or the one before an opening parenthesis there ("print(" with
+// the cursor at the end): what to inspect. Empty when there is none.
+std::string identifier_at(const std::string& code, std::size_t cursor);
+// "a.b.c" as {"a", "b", "c"}.
+std::vector<std::string> split_dotted(const std::string& name);
 
 }  // namespace fleet::kernel

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "kernel/interpreter.hpp"
+#include "kernel/js_shape.hpp"
 #include "kernel/js_syntax.hpp"
 #include "util/base64.hpp"
 
@@ -24,6 +25,7 @@ constexpr const char* kSelfKey =
     "llmspellInterpreter";  // hidden symbol key
 
 constexpr int kMaxDepth = 200;  // objects nested deeper are skipped: the C++ stack is not Duktape's
+constexpr std::size_t kInspectedKeys = 40;  // an object's keys inspect lists
 
 using nlohmann::json;
 
@@ -240,9 +242,17 @@ class JsInterpreter : public Interpreter {
     duk_put_global_string(ctx_, "print");
     duk_push_c_function(ctx_, &JsInterpreter::js_spin, 1);
     duk_put_global_string(ctx_, "spin");
+    duk_push_c_function(ctx_, &JsInterpreter::js_input, 1);
+    duk_put_global_string(ctx_, "input");
+    duk_push_c_function(ctx_, &JsInterpreter::js_display, 2);
+    duk_put_global_string(ctx_, "display");
+    duk_push_c_function(ctx_, &JsInterpreter::js_clear_output, 1);
+    duk_put_global_string(ctx_, "clear_output");
     duk_push_object(ctx_);
+    // As Node has it: log and info to stdout, warn and error to stderr (magic 1).
     for (const char* name : {"log", "info", "warn", "error"}) {
       duk_push_c_function(ctx_, &JsInterpreter::js_print, DUK_VARARGS);
+      duk_set_magic(ctx_, -1, name[0] == 'w' || name[0] == 'e' ? 1 : 0);
       duk_put_prop_string(ctx_, -2, name);
     }
     duk_put_global_string(ctx_, "console");
@@ -250,8 +260,8 @@ class JsInterpreter : public Interpreter {
   }
   ~JsInterpreter() override { duk_destroy_heap(ctx_); }
 
-  ExecutionResult execute(const std::string& code, const Print& print) override {
-    print_ = &print;
+  ExecutionResult execute(const std::string& code, const ExecutionIo& io) override {
+    io_ = &io;
     interrupt_requested = false;
     interrupted_ = false;
     ExecutionResult result;
@@ -262,16 +272,17 @@ class JsInterpreter : public Interpreter {
       result.value = render(-1);
     }
     duk_pop(ctx_);
-    print_ = nullptr;
+    io_ = nullptr;
     return result;
   }
 
   std::string is_complete(const std::string& code) override {
-    int failed = duk_pcompile_lstring(ctx_, DUK_COMPILE_EVAL, code.data(), code.size());
-    std::string message = failed ? duk_safe_to_string(ctx_, -1) : "";
+    // Judged as it would run: arrow functions lowered first.
+    const std::string es5 = lower_arrow_functions(code);
+    int failed = duk_pcompile_lstring(ctx_, DUK_COMPILE_EVAL, es5.data(), es5.size());
     duk_pop(ctx_);
     if (!failed) return "complete";
-    return message.find("end of input") != std::string::npos ? "incomplete" : "invalid";
+    return js_shape(code) == JsShape::open ? "incomplete" : "invalid";
   }
 
   Completion complete(const std::string& code, std::size_t cursor) override {
@@ -287,8 +298,12 @@ class JsInterpreter : public Interpreter {
       duk_get_prop_string(ctx_, -1, part.c_str());
       duk_remove(ctx_, -2);
     }
-    if (duk_is_object(ctx_, -1)) {
-      duk_enum(ctx_, -1, DUK_ENUM_INCLUDE_NONENUMERABLE);
+    // The object's own names and its prototypes', up to Object.prototype: what every object has
+    // (toString, hasOwnProperty, ...) would crowd out what this one has.
+    for (bool first = true;
+         duk_is_object(ctx_, -1) && (first || duk_get_heapptr(ctx_, -1) != object_prototype_);
+         first = false) {
+      duk_enum(ctx_, -1, DUK_ENUM_OWN_PROPERTIES_ONLY | DUK_ENUM_INCLUDE_NONENUMERABLE);
       while (duk_next(ctx_, -1, 0)) {
         std::string key = duk_safe_to_string(ctx_, -1);
         if (key.rfind(prefix, 0) == 0 && key.front() != '\xff')
@@ -296,11 +311,23 @@ class JsInterpreter : public Interpreter {
         duk_pop(ctx_);
       }
       duk_pop(ctx_);
+      duk_get_prototype(ctx_, -1);
+      duk_remove(ctx_, -2);
     }
     duk_pop(ctx_);
     std::sort(c.matches.begin(), c.matches.end());
     c.matches.erase(std::unique(c.matches.begin(), c.matches.end()), c.matches.end());
     return c;
+  }
+
+  std::optional<std::string> inspect(const std::string& code, std::size_t cursor) override {
+    std::string name = identifier_at(code, cursor);
+    if (name.empty()) return std::nullopt;
+    StackGuard guard(ctx_);
+    duk_push_global_object(ctx_);
+    for (const std::string& part : split_dotted(name))
+      if (!duk_is_object(ctx_, -1) || !push_data_property(part)) return std::nullopt;
+    return name + ": " + describe(-1);
   }
 
   Checkpoint checkpoint() override {
@@ -547,6 +574,70 @@ class JsInterpreter : public Interpreter {
     return e;
   }
 
+  // The value of data property `key` of the object on top, found on it or its prototypes, pushed;
+  // false (nothing pushed) when there is none or it is an accessor, whose getter is user code.
+  bool push_data_property(const std::string& key) {
+    duk_dup_top(ctx_);
+    while (duk_is_object(ctx_, -1)) {
+      duk_push_lstring(ctx_, key.data(), key.size());
+      duk_get_prop_desc(ctx_, -2, 0);
+      if (duk_is_object(ctx_, -1)) {
+        bool data = duk_has_prop_string(ctx_, -1, "value");
+        if (data) {
+          duk_get_prop_string(ctx_, -1, "value");
+          duk_replace(ctx_, -3);
+        }
+        duk_pop(ctx_);
+        if (!data) duk_pop(ctx_);
+        return data;
+      }
+      duk_pop(ctx_);
+      duk_get_prototype(ctx_, -1);
+      duk_remove(ctx_, -2);
+    }
+    duk_pop(ctx_);
+    return false;
+  }
+
+  // What inspect says of the value at `index`, calling none of its methods.
+  std::string describe(duk_idx_t index) {
+    index = duk_normalize_index(ctx_, index);
+    if (duk_is_function(ctx_, index)) {
+      std::string name;
+      duk_dup(ctx_, index);
+      if (push_data_property("name")) {
+        if (duk_is_string(ctx_, -1)) name = string_at(ctx_, -1);
+        duk_pop(ctx_);
+      }
+      duk_pop(ctx_);
+      std::string text =
+          "function " + name + "(" + std::to_string(duk_get_length(ctx_, index)) + " parameters)";
+      return duk_is_c_function(ctx_, index) ? text + ", built-in" : text;
+    }
+    if (duk_is_array(ctx_, index))
+      return "array of " + std::to_string(duk_get_length(ctx_, index)) + " elements";
+    if (duk_is_object(ctx_, index)) {
+      std::vector<std::string> keys;
+      duk_enum(ctx_, index, DUK_ENUM_OWN_PROPERTIES_ONLY | DUK_ENUM_INCLUDE_NONENUMERABLE);
+      while (duk_next(ctx_, -1, 0)) {
+        keys.push_back(string_at(ctx_, -1));
+        duk_pop(ctx_);
+      }
+      duk_pop(ctx_);
+      std::sort(keys.begin(), keys.end());
+      std::string text = "object with " + std::to_string(keys.size()) + " own properties";
+      for (std::size_t i = 0; i < keys.size() && i < kInspectedKeys; ++i) text += (i ? ", " : ": ") + keys[i];
+      return keys.size() > kInspectedKeys ? text + ", ..." : text;
+    }
+    duk_dup(ctx_, index);
+    std::string value = duk_is_string(ctx_, -1) ? "\"" + string_at(ctx_, -1) + "\"" : duk_to_string(ctx_, -1);
+    duk_pop(ctx_);
+    static const char* const kTypes[] = {"none", "undefined", "null", "boolean", "number", "string"};
+    int type = duk_get_type(ctx_, index);
+    return std::string(type >= 0 && type <= static_cast<int>(DUK_TYPE_STRING) ? kTypes[type] : "value") +
+           "\n" + value;
+  }
+
   static duk_ret_t js_print(duk_context* ctx) {
     std::string line;
     duk_idx_t n = duk_get_top(ctx);
@@ -555,7 +646,60 @@ class JsInterpreter : public Interpreter {
       line += duk_safe_to_string(ctx, i);
     }
     JsInterpreter* self = self_of(ctx);
-    if (self && self->print_) (*self->print_)(line + "\n");
+    if (self && self->io_) self->io_->write(duk_get_current_magic(ctx) ? "stderr" : "stdout", line + "\n");
+    return 0;
+  }
+
+  // input([prompt]): a line the client sends.
+  static duk_ret_t js_input(duk_context* ctx) {
+    JsInterpreter* self = self_of(ctx);
+    Input::Status status;
+    {  // Duktape raises errors with longjmp: nothing with a destructor is alive when it does.
+      std::string prompt = duk_is_undefined(ctx, 0) ? "" : duk_safe_to_string(ctx, 0);
+      Input in = self && self->io_ ? self->io_->ask(prompt, false) : Input{};
+      status = in.status;
+      if (status == Input::Status::ok) duk_push_lstring(ctx, in.value.data(), in.value.size());
+    }
+    if (status == Input::Status::interrupted) {
+      self->interrupt_requested = false;
+      self->interrupted_ = true;
+      return duk_error(ctx, DUK_ERR_ERROR, "interrupted");
+    }
+    if (status == Input::Status::not_allowed) return duk_error(ctx, DUK_ERR_ERROR, "%s", kInputNotAllowed);
+    return 1;
+  }
+
+  // display(value [, mime]): strings as they are, other values as a result shows them (JSON text
+  // for a JSON type); mime text/plain by default.
+  static duk_ret_t js_display(duk_context* ctx) {
+    JsInterpreter* self = self_of(ctx);
+    {
+      std::string mime = duk_is_undefined(ctx, 1) ? "text/plain" : duk_require_string(ctx, 1);
+      std::string text;
+      if (duk_is_string(ctx, 0)) {
+        text = string_at(ctx, 0);
+      } else if (mime.find("json") == std::string::npos) {
+        text = self->render(0);
+      } else {
+        duk_dup(ctx, 0);
+        text = self->stringify_top() ? string_at(ctx, -1) : "";  // undefined has no JSON: refused below
+        if (!text.empty()) duk_pop(ctx);
+      }
+      try {
+        nlohmann::json data = display_bundle(mime, text);
+        if (self->io_ && self->io_->display) self->io_->display(data);
+      } catch (const std::invalid_argument& e) {
+        duk_push_error_object(ctx, DUK_ERR_TYPE_ERROR, "%s", e.what());
+      }
+    }
+    if (duk_get_top(ctx) > 2) return duk_throw(ctx);
+    return 0;
+  }
+
+  // clear_output([wait]): wait true keeps the output until the next arrives, without flicker.
+  static duk_ret_t js_clear_output(duk_context* ctx) {
+    JsInterpreter* self = self_of(ctx);
+    if (self && self->io_ && self->io_->clear_output) self->io_->clear_output(duk_to_boolean(ctx, 0));
     return 0;
   }
 
@@ -577,7 +721,7 @@ class JsInterpreter : public Interpreter {
   }
 
   duk_context* ctx_;
-  const Print* print_ = nullptr;
+  const ExecutionIo* io_ = nullptr;
   bool interrupted_ = false;
   std::set<std::string> baseline_;
   std::unordered_map<void*, std::string> builtins_;

@@ -77,9 +77,15 @@ void send(zmq::socket_t& socket, const std::vector<std::string>& frames) {
                 i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
 }
 
-// Binds to `port`, or to a port the system picks when it is 0; returns the bound port.
+// Binds to `port`, or to a port the system picks when it is 0; returns the bound port. Over ipc the
+// "port" is a suffix of the socket file's path, as Jupyter names them: nothing to pick.
 int bind_port(zmq::socket_t& socket, const std::string& transport, const std::string& ip, int port) {
   socket.set(zmq::sockopt::linger, 1000);  // replies already queued still go out at exit
+  if (transport == "ipc") {
+    if (!port) throw std::invalid_argument("the ipc transport needs the connection file's ports");
+    socket.bind("ipc://" + ip + "-" + std::to_string(port));
+    return port;
+  }
   socket.bind(transport + "://" + ip + ":" + (port ? std::to_string(port) : std::string("*")));
   std::string endpoint = socket.get(zmq::sockopt::last_endpoint);
   return std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
@@ -101,7 +107,7 @@ std::unique_ptr<zmq::socket_t> watch_connections(zmq::context_t& context, zmq::s
 
 Kernel::Kernel(KernelOptions options)
     : options_(std::move(options)),
-      signer_(options_.connection.key),
+      signer_(options_.connection.key, options_.connection.signature_scheme),
       session_(new_uuid()),
       started_at_(iso8601_now()),
       interpreter_(make_interpreter(options_.language)) {
@@ -115,6 +121,7 @@ Kernel::Kernel(KernelOptions options)
 Kernel::~Kernel() = default;
 
 void Kernel::run(const std::atomic<bool>& stop, std::atomic<bool>& interrupt) {
+  stop_ = &stop;
   context_ = std::make_unique<zmq::context_t>(1);
   shell_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
   control_ = std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::router);
@@ -194,15 +201,15 @@ void Kernel::shell_loop(const std::atomic<bool>& stop) {
     }
     send_shell_replies();
     if (finished) return;
+    // Not stdin: the execution thread alone reads it, waiting for an input_reply (a ZeroMQ socket
+    // is one thread's; this loop reading it too dropped answers at random).
     zmq::pollitem_t items[] = {{static_cast<void*>(*wake_), 0, ZMQ_POLLIN, 0},
-                               {static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0},
-                               {static_cast<void*>(*stdin_), 0, ZMQ_POLLIN, 0}};
-    if (!wait_readable(items, stopping ? 1 : 3)) continue;
+                               {static_cast<void*>(*shell_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, stopping ? 1 : 2)) continue;
     if (items[0].revents & ZMQ_POLLIN)
       while (!receive(*wake_).empty()) {
       }
     if (stopping) continue;
-    if (items[2].revents & ZMQ_POLLIN) receive(*stdin_);  // no input requests are made: drop
     if (items[1].revents & ZMQ_POLLIN) receive_shell_requests();
   }
 }
@@ -267,6 +274,7 @@ void Kernel::execution_loop(const std::atomic<bool>& stop) {
     // arrived while this thread was running another.
     apply_pending_restart();
     handle(Via::shell, request);
+    abort_executions();
   }
   {
     std::lock_guard lock(queue_mutex_);
@@ -281,6 +289,10 @@ void Kernel::apply_pending_restart() {
   {
     std::lock_guard swap_lock(interpreter_mutex_);
     interpreter_.swap(fresh);
+  }
+  {
+    std::lock_guard history_lock(history_mutex_);
+    history_.new_session();
   }
   std::lock_guard lock(status_mutex_);
   execution_count_ = 0;
@@ -443,13 +455,24 @@ void Kernel::handle(Via via, const Message& request) {
            {"cursor_end", c.cursor_end},
            {"metadata", nlohmann::json::object()}});
   } else if (type == "inspect_request") {
+    std::string code = request.content.value("code", "");
+    auto text = interpreter_->inspect(code, request.content.value("cursor_pos", code.size()));
+    nlohmann::json data = nlohmann::json::object();
+    if (text) data["text/plain"] = *text;
     reply(via, request, "inspect_reply",
           {{"status", "ok"},
-           {"found", false},
-           {"data", nlohmann::json::object()},
+           {"found", text.has_value()},
+           {"data", data},
            {"metadata", nlohmann::json::object()}});
   } else if (type == "history_request") {
-    reply(via, request, "history_reply", {{"status", "ok"}, {"history", nlohmann::json::array()}});
+    reply(via, request, "history_reply", history_reply(request.content));
+  } else if (type == "comm_open") {
+    // No comm targets here: the frontend is told at once that its comm is closed, as ipykernel does.
+    spdlog::info("comm_open for unknown target \"{}\": closed", request.content.value("target_name", ""));
+    publish(request, "comm_close",
+            {{"comm_id", request.content.value("comm_id", "")}, {"data", nlohmann::json::object()}});
+  } else if (type == "comm_msg" || type == "comm_close") {
+    // Comms we closed already: nothing to do.
   } else if (type == "comm_info_request") {
     reply(via, request, "comm_info_reply", {{"status", "ok"}, {"comms", nlohmann::json::object()}});
   } else if (type == "interrupt_request") {
@@ -492,23 +515,42 @@ void Kernel::set_execution_state(const std::string& state) {
 void Kernel::execute(const Message& request) {
   std::string code = request.content.value("code", "");
   bool silent = request.content.value("silent", false);
-  bool store_history = request.content.value("store_history", !silent);
+  bool store_history = request.content.value("store_history", !silent) && !silent;
+  bool allow_stdin = request.content.value("allow_stdin", true);
   long count;
   {
     std::lock_guard lock(status_mutex_);
-    if (store_history && !silent) ++execution_count_;
+    if (store_history) ++execution_count_;
     count = execution_count_;
   }
   if (!silent) publish(request, "execute_input", {{"code", code}, {"execution_count", count}});
-  ExecutionResult result = interpreter_->execute(code, [&](const std::string& text) {
-    if (!silent) publish(request, "stream", {{"name", "stdout"}, {"text", text}});
-  });
+  ExecutionIo io;
+  if (!silent) {
+    io.stream = [&](const std::string& name, const std::string& text) {
+      publish(request, "stream", {{"name", name}, {"text", text}});
+    };
+    io.display = [&](const nlohmann::json& data) {
+      publish(request, "display_data", {{"data", data}, {"metadata", nlohmann::json::object()}});
+    };
+    io.clear_output = [&](bool wait) { publish(request, "clear_output", {{"wait", wait}}); };
+  }
+  if (allow_stdin)
+    io.input = [&](const std::string& prompt, bool password) {
+      return request_input(request, prompt, password);
+    };
+  ExecutionResult result = interpreter_->execute(code, io);
+  if (store_history) {
+    std::lock_guard lock(history_mutex_);
+    history_.add(count, code, result.value);
+  }
   if (result.error) {
     const ExecutionError& e = *result.error;
     nlohmann::json error = {{"ename", e.ename}, {"evalue", e.evalue}, {"traceback", e.traceback}};
     if (!silent) publish(request, "error", error);
     error["status"] = "error";
     error["execution_count"] = count;
+    // Taken before the reply leaves: what its sender sends once it sees the failure runs.
+    if (!silent && request.content.value("stop_on_error", true)) take_queued_executions();
     reply(Via::shell, request, "execute_reply", error);
     return;
   }
@@ -522,6 +564,78 @@ void Kernel::execute(const Message& request) {
          {"execution_count", count},
          {"user_expressions", nlohmann::json::object()},
          {"payload", nlohmann::json::array()}});
+}
+
+// Asks the client that sent `request` for a line on the stdin socket and waits for its answer, an
+// interrupt or a stop.
+Input Kernel::request_input(const Message& request, const std::string& prompt, bool password) {
+  while (!receive(*stdin_).empty()) {
+  }  // answers to earlier prompts that came too late
+  Message ask = make_child(request, "input_request", session_, {{"prompt", prompt}, {"password", password}});
+  ask.identities = request.identities;
+  send(*stdin_, encode(ask, signer_));
+  while (true) {
+    if (interpreter_->interrupt_requested || should_stop(*stop_)) return {Input::Status::interrupted, {}};
+    zmq::pollitem_t items[] = {{static_cast<void*>(*stdin_), 0, ZMQ_POLLIN, 0}};
+    if (!wait_readable(items, 1)) continue;
+    Decoded d = decode(receive(*stdin_), signer_);
+    if (!d.message) {
+      spdlog::warn("stdin: dropped a message: {}", describe(*d.error));
+      continue;
+    }
+    // jupyter_client sends its input_reply without a parent: the one prompt open is the one answered.
+    if (d.message->type() == "input_reply") return {Input::Status::ok, d.message->content.value("value", "")};
+  }
+}
+
+// As ipykernel does after an error with stop_on_error: execute requests already received are
+// answered "aborted" without running (they were written expecting the failed one to succeed).
+// Other requests stay queued.
+void Kernel::take_queued_executions() {
+  std::lock_guard lock(queue_mutex_);
+  std::deque<Message> kept;
+  for (Message& m : requests_) {
+    if (m.type() == "execute_request")
+      aborted_.push_back(std::move(m));
+    else
+      kept.push_back(std::move(m));
+  }
+  requests_.swap(kept);
+}
+
+void Kernel::abort_executions() {
+  for (const Message& m : aborted_) {
+    spdlog::info("aborting execute request {}: an earlier one failed", m.header.value("msg_id", ""));
+    publish_status(&m, "busy");
+    reply(Via::shell, m, "execute_reply", {{"status", "aborted"}});
+    publish_status(&m, "idle");
+  }
+  aborted_.clear();
+}
+
+nlohmann::json Kernel::history_reply(const nlohmann::json& request) const {
+  const std::string access = request.value("hist_access_type", "tail");
+  auto number = [&](const char* key) -> std::optional<long> {
+    auto v = request.find(key);
+    if (v == request.end() || !v->is_number_integer()) return std::nullopt;
+    return v->get<long>();
+  };
+  std::vector<HistoryEntry> entries;
+  {
+    std::lock_guard lock(history_mutex_);
+    if (access == "tail") {
+      entries = history_.tail(static_cast<std::size_t>(std::max(0L, number("n").value_or(10))));
+    } else if (access == "range") {
+      entries = history_.range(static_cast<int>(number("session").value_or(0)), number("start").value_or(1),
+                               number("stop"));
+    } else if (access == "search") {
+      auto n = number("n");
+      entries = history_.search(request.value("pattern", "*"),
+                                n ? std::optional<std::size_t>(std::max(0L, *n)) : std::nullopt,
+                                request.value("unique", false));
+    }
+  }
+  return {{"status", "ok"}, {"history", history_json(entries, request.value("output", false))}};
 }
 
 // Control replies go out at once (this is the control thread); shell replies through the shell

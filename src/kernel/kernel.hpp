@@ -3,7 +3,8 @@
 // an execution thread that runs them in order and hands its replies back to the shell thread
 // (a queue and an inproc wake socket). Control answers while code runs (interrupt, shutdown,
 // status); a checkpoint or restore waits there, up to a timeout, for the interpreter to be free,
-// without holding up the other control requests. iopub is shared under a lock. A further thread
+// without holding up the other control requests. iopub is shared under a lock. Code that asks for
+// input waits on the stdin socket, which only the execution thread uses. A further thread
 // reads the shell and iopub socket monitors to count connected clients. Busy/idle, the time of the
 // last activity, the execute requests not yet answered and the client count go to a status file
 // the fleet reads.
@@ -24,6 +25,7 @@
 #include "jupyter/wire.hpp"
 #include "kernel/clients.hpp"
 #include "kernel/connection_file.hpp"
+#include "kernel/history.hpp"
 #include "kernel/interpreter.hpp"
 
 namespace zmq {
@@ -39,7 +41,7 @@ using jupyter::Signer;
 struct KernelOptions {
   ConnectionInfo connection;  // ports 0 are chosen at bind time
   std::string bind_ip = "0.0.0.0";
-  std::filesystem::path connection_file;  // written once the sockets are bound
+  std::filesystem::path connection_file;  // written once the sockets are bound; empty: not written
   std::string language = "lua";
   std::string kernel_id;
   nlohmann::json config = nlohmann::json::object();  // the TOML config, secrets redacted
@@ -81,6 +83,10 @@ class Kernel {
 
   void handle(Via via, const Message& request);
   void execute(const Message& request);
+  Input request_input(const Message& request, const std::string& prompt, bool password);
+  void take_queued_executions();
+  void abort_executions();
+  nlohmann::json history_reply(const nlohmann::json& request) const;
   void reply(Via via, const Message& request, const std::string& type, nlohmann::json content);
   void publish(const Message& parent, const std::string& type, nlohmann::json content);
   void publish_status(const Message* parent, const std::string& state);
@@ -124,8 +130,13 @@ class Kernel {
   long execution_count_ = 0;
   long pending_ = 0;  // execute requests received and not yet answered, the running one included
   ClientCount clients_;
-  std::mutex status_file_mutex_;  // shell and monitor threads both rewrite the file
+  std::mutex status_file_mutex_;             // shell and monitor threads both rewrite the file
+  const std::atomic<bool>* stop_ = nullptr;  // run's, for the waits inside an execution
   std::atomic<bool> shutdown_{false};
+  // Execute requests queued behind one that failed with stop_on_error, to answer "aborted".
+  std::vector<Message> aborted_;  // the execution thread's only
+  mutable std::mutex history_mutex_;
+  History history_;
   std::atomic<bool> restart_requested_{false};
 };
 

@@ -18,7 +18,8 @@ namespace fleet::kernel {
 namespace {
 
 constexpr const char* kSelfKey = "llmspell.interpreter";
-constexpr int kMaxDepth = 200;  // tables nested deeper are skipped: the C++ stack is not Lua's
+constexpr int kMaxDepth = 200;              // tables nested deeper are skipped: the C++ stack is not Lua's
+constexpr std::size_t kInspectedKeys = 40;  // a table's keys inspect lists
 
 using nlohmann::json;
 
@@ -180,10 +181,18 @@ class LuaInterpreter : public Interpreter {
     lua_setfield(L_, LUA_REGISTRYINDEX, kSelfKey);
     lua_register(L_, "print", &LuaInterpreter::lua_print);
     lua_register(L_, "spin", &LuaInterpreter::lua_spin);
-    // io.write goes to the same stream as print.
+    lua_register(L_, "display", &LuaInterpreter::lua_display);
+    lua_register(L_, "clear_output", &LuaInterpreter::lua_clear_output);
+    // The process's own stdin and stdout are not the user's: io's streams go to the client.
     lua_getglobal(L_, "io");
     lua_pushcfunction(L_, &LuaInterpreter::lua_write);
     lua_setfield(L_, -2, "write");
+    lua_pushcfunction(L_, &LuaInterpreter::lua_read);
+    lua_setfield(L_, -2, "read");
+    for (const char* name : {"stdout", "stderr", "stdin"}) {
+      push_stream(name);
+      lua_setfield(L_, -2, name);
+    }
     lua_pop(L_, 1);
     // Checked every 10000 instructions: lets an interrupt stop a busy loop.
     lua_sethook(L_, &LuaInterpreter::hook, LUA_MASKCOUNT, 10000);
@@ -191,8 +200,8 @@ class LuaInterpreter : public Interpreter {
   }
   ~LuaInterpreter() override { lua_close(L_); }
 
-  ExecutionResult execute(const std::string& code, const Print& print) override {
-    print_ = &print;
+  ExecutionResult execute(const std::string& code, const ExecutionIo& io) override {
+    io_ = &io;
     interrupt_requested = false;
     interrupted_ = false;
     ExecutionResult result;
@@ -208,7 +217,7 @@ class LuaInterpreter : public Interpreter {
         result.error = ExecutionError{"SyntaxError", lua_tostring(L_, -1), {}};
         result.error->traceback = {std::string("SyntaxError: ") + result.error->evalue};
         lua_settop(L_, base);
-        print_ = nullptr;
+        io_ = nullptr;
         return result;
       }
     }
@@ -227,7 +236,7 @@ class LuaInterpreter : public Interpreter {
       result.value = joined;
     }
     lua_settop(L_, base);
-    print_ = nullptr;
+    io_ = nullptr;
     return result;
   }
 
@@ -288,6 +297,21 @@ class LuaInterpreter : public Interpreter {
     lua_pop(L_, 1);
     std::sort(c.matches.begin(), c.matches.end());
     return c;
+  }
+
+  std::optional<std::string> inspect(const std::string& code, std::size_t cursor) override {
+    std::string name = identifier_at(code, cursor);
+    if (name.empty()) return std::nullopt;
+    StackGuard guard(L_);
+    // Raw lookups: an __index metamethod is user code.
+    lua_pushglobaltable(L_);
+    for (const std::string& part : split_dotted(name)) {
+      if (!lua_istable(L_, -1)) return std::nullopt;
+      lua_pushlstring(L_, part.data(), part.size());
+      lua_rawget(L_, -2);
+    }
+    if (lua_isnil(L_, -1)) return std::nullopt;
+    return name + ": " + describe(-1);
   }
 
   Checkpoint checkpoint() override {
@@ -475,9 +499,153 @@ class LuaInterpreter : public Interpreter {
     return 1;
   }
 
-  static void emit(lua_State* L, const std::string& text) {
+  // What inspect says of the value at `index`, without calling any of its metamethods.
+  std::string describe(int index) {
+    index = lua_absindex(L_, index);
+    switch (lua_type(L_, index)) {
+      case LUA_TFUNCTION: {
+        lua_Debug ar;
+        lua_pushvalue(L_, index);
+        lua_getinfo(L_, ">S", &ar);
+        if (ar.what == std::string("C")) return "function (built-in)";
+        return "function, defined at line " + std::to_string(ar.linedefined) + " of " + ar.short_src;
+      }
+      case LUA_TTABLE: {
+        std::vector<std::string> keys;
+        std::size_t count = 0;
+        lua_pushnil(L_);
+        while (lua_next(L_, index)) {
+          ++count;
+          if (lua_type(L_, -2) == LUA_TSTRING) keys.push_back(lua_tostring(L_, -2));
+          lua_pop(L_, 1);
+        }
+        std::sort(keys.begin(), keys.end());
+        std::string text = "table with " + std::to_string(count) + " entries";
+        for (std::size_t i = 0; i < keys.size() && i < kInspectedKeys; ++i)
+          text += (i ? ", " : ": ") + keys[i];
+        return keys.size() > kInspectedKeys ? text + ", ..." : text;
+      }
+      case LUA_TNUMBER:
+      case LUA_TSTRING:
+      case LUA_TBOOLEAN: {
+        lua_pushvalue(L_, index);  // a copy: lua_tolstring converts a number in place
+        std::string value = lua_type(L_, -1) == LUA_TBOOLEAN ? (lua_toboolean(L_, -1) ? "true" : "false")
+                                                             : lua_tostring(L_, -1);
+        lua_pop(L_, 1);
+        return std::string(luaL_typename(L_, index)) + "\n" + value;
+      }
+      default:
+        return luaL_typename(L_, index);
+    }
+  }
+
+  static void emit(lua_State* L, const std::string& text, const char* stream = "stdout") {
     LuaInterpreter* self = self_of(L);
-    if (self && self->print_) (*self->print_)(text);
+    if (self && self->io_) self->io_->write(stream, text);
+  }
+
+  // A stand-in for io.stdout, io.stderr or io.stdin: a table with a file's methods, bound to the
+  // stream's name.
+  void push_stream(const char* name) {
+    lua_newtable(L_);
+    lua_pushstring(L_, name);
+    lua_pushcclosure(L_, &LuaInterpreter::stream_write, 1);
+    lua_setfield(L_, -2, "write");
+    lua_pushcfunction(L_, &LuaInterpreter::stream_read);
+    lua_setfield(L_, -2, "read");
+    for (const char* method : {"flush", "setvbuf", "close"}) {
+      lua_pushcfunction(L_, &LuaInterpreter::stream_self);
+      lua_setfield(L_, -2, method);
+    }
+  }
+
+  // file:write(...): the stream of the upvalue; returns the file, as Lua's does.
+  static int stream_write(lua_State* L) {
+    {
+      std::string text;
+      for (int i = 2; i <= lua_gettop(L); ++i) text += luaL_checkstring(L, i);
+      emit(L, text, lua_tostring(L, lua_upvalueindex(1)));
+    }
+    lua_settop(L, 1);
+    return 1;
+  }
+
+  static int stream_self(lua_State* L) {
+    lua_settop(L, 1);
+    return 1;
+  }
+
+  static int stream_read(lua_State* L) { return read_formats(L, 2); }
+  static int lua_read(lua_State* L) { return read_formats(L, 1); }
+
+  // io.read's formats, each answered by one line the client sends: "l" (the default) the line,
+  // "L" with a newline, "n" its number (nil if it is none), "a" the line, a count its first bytes.
+  static int read_formats(lua_State* L, int first) {
+    LuaInterpreter* self = self_of(L);
+    int last = std::max(lua_gettop(L), first);
+    luaL_checkstack(L, last - first + 1, "too many formats");
+    for (int i = first; i <= last; ++i) {
+      lua_Integer count = -1;
+      char format = 'l';
+      if (lua_type(L, i) == LUA_TNUMBER) {
+        count = luaL_checkinteger(L, i);
+      } else if (!lua_isnoneornil(L, i)) {
+        const char* f = luaL_checkstring(L, i);
+        format = f[0] == '*' ? f[1] : f[0];
+        if (format != 'l' && format != 'L' && format != 'n' && format != 'a')
+          return luaL_argerror(L, i, "invalid format");
+      }
+      // Lua raises errors with longjmp: the line is on the Lua stack before any can be.
+      Input::Status status;
+      {
+        Input in = self && self->io_ ? self->io_->ask("", false) : Input{};
+        status = in.status;
+        if (status == Input::Status::ok) {
+          if (format == 'L') in.value += '\n';
+          if (count >= 0)
+            in.value.resize(std::min<std::size_t>(in.value.size(), static_cast<std::size_t>(count)));
+          lua_pushlstring(L, in.value.data(), in.value.size());
+        }
+      }
+      if (status == Input::Status::interrupted) {
+        self->interrupt_requested = false;
+        return self->raise_interrupt(L);
+      }
+      if (status == Input::Status::not_allowed) return luaL_error(L, "%s", kInputNotAllowed);
+      if (format == 'n' && count < 0) {
+        if (!lua_stringtonumber(L, lua_tostring(L, -1))) lua_pushnil(L);
+        lua_remove(L, -2);
+      }
+    }
+    return last - first + 1;
+  }
+
+  // display(value [, mime]): value as text (or JSON text for a JSON type), mime text/plain by default.
+  static int lua_display(lua_State* L) {
+    luaL_checkany(L, 1);
+    lua_settop(L, 2);
+    const char* mime = luaL_optstring(L, 2, "text/plain");
+    luaL_tolstring(L, 1, nullptr);  // at 3
+    {
+      std::string problem;
+      try {
+        nlohmann::json data = display_bundle(mime, lua_tostring(L, -1));
+        LuaInterpreter* self = self_of(L);
+        if (self && self->io_ && self->io_->display) self->io_->display(data);
+      } catch (const std::invalid_argument& e) {
+        problem = e.what();
+      }
+      if (!problem.empty()) lua_pushstring(L, problem.c_str());  // at 4
+    }
+    if (lua_gettop(L) > 3) return lua_error(L);
+    return 0;
+  }
+
+  // clear_output([wait]): wait true keeps the output until the next arrives, without flicker.
+  static int lua_clear_output(lua_State* L) {
+    LuaInterpreter* self = self_of(L);
+    if (self && self->io_ && self->io_->clear_output) self->io_->clear_output(lua_toboolean(L, 1));
+    return 0;
   }
 
   static int lua_print(lua_State* L) {
@@ -519,7 +687,7 @@ class LuaInterpreter : public Interpreter {
   }
 
   lua_State* L_;
-  const Print* print_ = nullptr;
+  const ExecutionIo* io_ = nullptr;
   bool interrupted_ = false;
   std::set<std::string> baseline_;
   std::unordered_map<const void*, std::string> builtins_;

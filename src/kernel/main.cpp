@@ -8,9 +8,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <zmq.hpp>
 
 #include "kernel/config.hpp"
+#include "kernel/connection_plan.hpp"
 #include "kernel/kernel.hpp"
 
 namespace {
@@ -106,7 +108,9 @@ int main(int argc, char** argv) {
   start->add_option("--control-port", control_port);
   start->add_option("--hb-port", hb_port);
   start->add_option("--ip", ip, "address to bind (default 0.0.0.0: every interface of the container)");
-  start->add_option("--connection-file", connection_file, "where to write the connection file");
+  start->add_option("--connection-file", connection_file,
+                    "with no ports given and the file naming them (Jupyter's launcher): served as written; "
+                    "else where to write the connection file");
   start->add_option("--config", config_path, "TOML configuration (provider, model, ...)");
   start->add_option("--language", language, "lua or javascript")
       ->check(CLI::IsMember({"lua", "javascript", "js"}));
@@ -133,31 +137,29 @@ int main(int argc, char** argv) {
 
     if (kernel_id.empty()) kernel_id = "kernel-" + fleet::jupyter::random_hex(4);
     setup_logging(log_dir, kernel_id, log_level);
-    fleet::kernel::KernelOptions options;
-    options.bind_ip = ip;
-    options.connection.ip = ip == "0.0.0.0" ? "127.0.0.1" : ip;
-    auto pick = [&](int explicit_port, int offset) {
-      return explicit_port ? explicit_port : (port ? port + offset : 0);
-    };
-    options.connection.shell_port = pick(shell_port, 0);
-    options.connection.iopub_port = pick(iopub_port, 1);
-    options.connection.stdin_port = pick(stdin_port, 2);
-    options.connection.control_port = pick(control_port, 3);
-    options.connection.hb_port = pick(hb_port, 4);
-    if (key.empty() && std::filesystem::exists(connection_file)) {
-      // A restarted container keeps its key, so connection files already handed out stay valid.
+    std::optional<fleet::kernel::ConnectionInfo> existing;
+    if (std::filesystem::exists(connection_file)) {
       try {
-        key = fleet::kernel::read_connection_file(connection_file).key;
+        existing = fleet::kernel::read_connection_file(connection_file);
       } catch (const std::exception& e) {
         spdlog::warn("ignoring the old connection file: {}", e.what());
       }
     }
-    options.connection.key = key.empty() ? fleet::jupyter::random_hex(32) : key;
-    options.connection_file = connection_file;
+    fleet::kernel::ConnectionPlan plan = fleet::kernel::plan_connection(
+        {port, shell_port, iopub_port, stdin_port, control_port, hb_port, ip, key}, existing,
+        [] { return fleet::jupyter::random_hex(32); });
+    fleet::kernel::KernelOptions options;
+    options.connection = plan.connection;
+    options.bind_ip = plan.bind_ip;
+    if (plan.write_file) options.connection_file = connection_file;
     options.language = language == "js" ? "javascript" : language;
     options.kernel_id = kernel_id;
     options.state_dir = state_dir;
-    if (!state_dir.empty()) std::filesystem::create_directories(state_dir);
+    // The status file is for the fleet: a kernel Jupyter starts on a host may have no such folder.
+    if (std::error_code ec; !state_dir.empty() && !std::filesystem::create_directories(state_dir, ec) && ec) {
+      spdlog::warn("no status file: cannot create {}: {}", state_dir, ec.message());
+      options.state_dir.clear();
+    }
     if (!config_path.empty())
       options.config = fleet::kernel::redact_secrets(fleet::kernel::load_config(config_path));
 

@@ -206,9 +206,11 @@ class KernelContainerTests(unittest.TestCase):
         self.assertIn("answer_value", matches)
         client.inspect("answer_value")
         reply = client.get_shell_msg(timeout=10)["content"]
-        self.assertEqual((reply["status"], reply["found"]), ("ok", False))
-        client.history()
-        self.assertEqual(client.get_shell_msg(timeout=10)["content"]["history"], [])
+        self.assertEqual((reply["status"], reply["found"]), ("ok", True))
+        self.assertIn("42", reply["data"]["text/plain"])
+        client.history(hist_access_type="tail", n=1)
+        history = client.get_shell_msg(timeout=10)["content"]["history"]
+        self.assertEqual([entry[2] for entry in history], ["answer_value = 42"])
         client.comm_info()
         self.assertEqual(client.get_shell_msg(timeout=10)["content"]["comms"], {})
         # The fleet's activity view, over the control channel.

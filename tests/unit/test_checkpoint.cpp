@@ -12,7 +12,7 @@ using nlohmann::json;
 namespace {
 
 std::string value_of(Interpreter& in, const std::string& code) {
-  ExecutionResult r = in.execute(code, [](const std::string&) {});
+  ExecutionResult r = in.execute(code, ExecutionIo{});
   if (r.error) return "error: " + r.error->evalue;
   return r.value.value_or("");
 }

@@ -17,7 +17,9 @@ struct Run {
 
 Run run(Interpreter& in, const std::string& code) {
   Run r;
-  r.result = in.execute(code, [&](const std::string& text) { r.printed += text; });
+  ExecutionIo io;
+  io.stream = [&](const std::string&, const std::string& text) { r.printed += text; };
+  r.result = in.execute(code, io);
   return r;
 }
 }  // namespace

@@ -13,7 +13,7 @@ namespace {
 // The cell's value, or its error as "ename: evalue".
 std::string run(const std::string& code) {
   auto js = fleet::kernel::make_interpreter("javascript");
-  auto result = js->execute(code, [](const std::string&) {});
+  auto result = js->execute(code, fleet::kernel::ExecutionIo{});
   if (result.error) return result.error->ename + ": " + result.error->evalue;
   return result.value.value_or("undefined");
 }
@@ -144,7 +144,7 @@ TEST_CASE("line breaks stay where they were, so errors name the user's lines", "
         "f(g(1, 2)) + notDefined;\n");
   CHECK(std::count(lowered.begin(), lowered.end(), '\n') == std::count(code.begin(), code.end(), '\n'));
   auto js = fleet::kernel::make_interpreter("javascript");
-  auto result = js->execute(code, [](const std::string&) {});
+  auto result = js->execute(code, fleet::kernel::ExecutionIo{});
   REQUIRE(result.error);
   CHECK(result.error->ename == "ReferenceError");
   std::string traceback;
