@@ -521,10 +521,12 @@ std::vector<KernelRow> Fleet::list(const ListOptions& options) {
   return guard([&] { return fleet::list(impl_->ctx(), options); });
 }
 
-KernelRow Fleet::kernel(const std::string& name) {
+KernelRow Fleet::kernel(const std::string& name, bool activity) {
   return guard([&] {
     auto found = resolve(impl_->ctx(), nullptr, {name}, Resolve::KernelsOnly);
-    return kernel_rows(impl_->ctx(), found).front();
+    std::vector<KernelRow> rows = kernel_rows(impl_->ctx(), found);
+    if (activity) sample_rows(impl_->ctx(), rows, false);
+    return rows.front();
   });
 }
 

@@ -89,7 +89,8 @@ class Fleet {
   KernelRow spawn(const SpawnOptions& options);
   std::vector<KernelRow> list(const ListOptions& options);
   // One kernel, by id, container name or host port (NotFound otherwise).
-  KernelRow kernel(const std::string& name);
+  // With `activity`, its own status too (execution state, last activity, clients).
+  KernelRow kernel(const std::string& name, bool activity = false);
   // What a client needs to connect to a kernel: its host connection file (the key included).
   nlohmann::json connection(const std::string& kernel_id);
   // A connection of the caller's own to a running kernel's channels (NotFound, or Conflict when it

@@ -250,26 +250,7 @@ KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& k) {
   throw OperationFailed("kernel " + k.kernel_id + " was started but is gone");
 }
 
-std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
-  // A listing is the moment the fleet looks at the engine: the registry is brought up to date with
-  // what it saw (a kernel killed from outside shows as exited there too).
-  RegistryRefresh seen;
-  try {
-    seen = refresh_registry(ctx, false, false);
-  } catch (const std::exception& e) {
-    ctx.warn("Registry", std::string("not rewritten: ") + e.what());
-    Observed kernels = observe_kernels(ctx.client);
-    seen.rows = kernel_rows(ctx, kernels.containers);
-    seen.foreign = kernels.foreign;
-  }
-  for (const auto& f : seen.foreign) ctx.warn("Container", "ignored: " + f);
-  std::vector<KernelRow> rows = std::move(seen.rows);
-  std::erase_if(rows, [&](const KernelRow& k) {
-    return (!options.owner.empty() && k.owner != options.owner) ||
-           (!options.state.empty() && k.state != options.state);
-  });
-  if (!options.verbose && !options.activity) return rows;
-
+void sample_rows(Context& ctx, std::vector<KernelRow>& rows, bool stats) {
   // One stats sample, the kernel's own status and an inspect per running kernel, all at once: the
   // whole listing takes about one engine stats period (the status alone, a few milliseconds).
   std::vector<std::function<void()>> tasks;
@@ -277,7 +258,7 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
   for (KernelRow& r : rows) {
     if (r.state != "running" && r.state != "paused") continue;
     const std::string id = r.container_id;
-    if (options.verbose)
+    if (stats)
       tasks.push_back([&ctx, &r, id] {
         try {
           engine::StatsSample s = ctx.client.container_stats(id);
@@ -307,6 +288,27 @@ std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
     });
   }
   util::run_parallel(tasks, sample_workers(tasks.size()));
+}
+
+std::vector<KernelRow> list(Context& ctx, const ListOptions& options) {
+  // A listing is the moment the fleet looks at the engine: the registry is brought up to date with
+  // what it saw (a kernel killed from outside shows as exited there too).
+  RegistryRefresh seen;
+  try {
+    seen = refresh_registry(ctx, false, false);
+  } catch (const std::exception& e) {
+    ctx.warn("Registry", std::string("not rewritten: ") + e.what());
+    Observed kernels = observe_kernels(ctx.client);
+    seen.rows = kernel_rows(ctx, kernels.containers);
+    seen.foreign = kernels.foreign;
+  }
+  for (const auto& f : seen.foreign) ctx.warn("Container", "ignored: " + f);
+  std::vector<KernelRow> rows = std::move(seen.rows);
+  std::erase_if(rows, [&](const KernelRow& k) {
+    return (!options.owner.empty() && k.owner != options.owner) ||
+           (!options.state.empty() && k.state != options.state);
+  });
+  if (options.verbose || options.activity) sample_rows(ctx, rows, options.verbose);
   return rows;
 }
 

@@ -133,6 +133,9 @@ std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContaine
                                       const std::string& identity, const std::string& owner);
 std::string new_kernel_id();
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
+// The kernels' own status (execution state, last activity, clients, pending) and, with `stats`,
+// one stats sample each, all at once.
+void sample_rows(Context& ctx, std::vector<KernelRow>& rows, bool stats);
 // Drains the kernels (drain.hpp), then stops and removes them. `project` (may be null) gives compose
 // kernels their service's drain settings.
 std::vector<KernelRow> stop(Context& ctx, const StopOptions& options, const compose::Project* project);

@@ -50,9 +50,7 @@ const KernelSpecRow& spec_named(const std::vector<KernelSpecRow>& specs, const s
 KernelRow kernel_of(Fleet& fleet, const std::string& id) {
   const std::string prefix = container_prefix(id);
   if (prefix.empty()) throw HttpError(404, "not_found", "no kernel " + id + " (kernel ids are UUIDs)");
-  for (auto& row : fleet.list({.activity = true}))
-    if (row.container_id.rfind(prefix, 0) == 0) return row;
-  throw HttpError(404, "not_found", "no kernel " + id);
+  return fleet.kernel(prefix, true);  // one kernel's status read, not every kernel's
 }
 
 // POST /api/kernels: Jupyter sends {name, env} and perhaps more in later versions, so unknown fields
