@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -154,13 +155,26 @@ class Top(unittest.TestCase):
             self.assertRegex(done.stdout, re.escape(kernel) + r" +spawned ")
 
     def test_piped_output_is_a_block_per_refresh(self):
+        # Waits for the third header (two whole blocks) rather than a fixed time: one refresh samples
+        # every kernel on the engine, other suites' too, and a busy CI engine makes that slow.
         top = subprocess.Popen([CLI, "top", "--interval", "0.5"], env=self.env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
+        seen = []
+
+        def read_lines():
+            for line in top.stdout:
+                seen.append(line)
+
+        reader = threading.Thread(target=read_lines, daemon=True)
+        reader.start()
         try:
-            time.sleep(6)
+            wait_for(lambda: sum(line.startswith("llmspell-fleet top ") for line in list(seen)) >= 3, 60)
         finally:
             top.send_signal(signal.SIGINT)
-            out, err = top.communicate(timeout=20)
+            top.wait(timeout=20)
+            reader.join(20)
+            err = top.stderr.read()
+        out = "".join(seen)
         self.assertEqual(top.returncode, 0, err)
         blocks = out.split("\n\nllmspell-fleet top ")
         self.assertGreaterEqual(len(blocks), 2, out)
