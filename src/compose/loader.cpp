@@ -76,7 +76,7 @@ void validate(Project& p, const std::string& file) {
         throw ComposeError(file, p.line_of(base + ".depends_on"), base + ".depends_on",
                            "service \"" + name + "\" depends on undefined service \"" + dep + "\"");
     if (s.networks.empty() && s.network_mode.empty()) s.networks["default"] = {};
-    for (const auto& [net, aliases] : s.networks) {
+    for (const auto& [net, attachment] : s.networks) {
       if (net == "default" && !p.networks.count("default")) p.networks["default"] = {};
       if (!p.networks.count(net))
         throw ComposeError(file, p.line_of(base + ".networks"), base + ".networks",

@@ -54,7 +54,7 @@ nlohmann::json to_json(const Service& s) {
     j["healthcheck"] = h;
   }
   if (!s.restart.empty()) j["restart"] = s.restart;
-  if (!s.networks.empty()) j["networks"] = s.networks;
+  for (const auto& [key, a] : s.networks) j["networks"][key] = {{"aliases", a.aliases}};
   for (const auto& [name, d] : s.depends_on)
     j["depends_on"][name] = {{"condition", d.condition}, {"required", d.required}, {"restart", d.restart}};
   if (!s.profiles.empty()) j["profiles"] = s.profiles;

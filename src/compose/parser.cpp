@@ -697,9 +697,9 @@ class Parser {
     fail(n, path, "\"" + r + "\" is not no, always, on-failure[:N] or unless-stopped");
   }
 
-  std::map<std::string, std::vector<std::string>> service_networks(const YamlNode& n,
-                                                                   const std::string& path) const {
-    std::map<std::string, std::vector<std::string>> out;
+  std::map<std::string, NetworkAttachment> service_networks(const YamlNode& n,
+                                                            const std::string& path) const {
+    std::map<std::string, NetworkAttachment> out;
     if (n.is_seq()) {
       for (const auto& name : strings(n, path)) out[name] = {};
       return out;
@@ -710,7 +710,7 @@ class Parser {
       if (e.value.is_null()) continue;
       for (const auto& f : mapping(e.value, p)) {
         if (f.key == "aliases")
-          out[e.key] = strings(f.value, p + ".aliases");
+          out[e.key].aliases = strings(f.value, p + ".aliases");
         else if (f.key == "ipv4_address" || f.key == "ipv6_address" || f.key == "priority")
           text(f.value, p + "." + f.key);
         else

@@ -99,7 +99,7 @@ nlohmann::json container_labels(const compose::Project& p, const compose::Servic
 std::vector<std::string> extra_networks(const compose::Project& p, const compose::Service& s) {
   std::vector<std::string> out;
   bool first = true;
-  for (const auto& [key, aliases] : s.networks) {
+  for (const auto& [key, attachment] : s.networks) {
     if (!first) out.push_back(p.networks.at(key).name);
     first = false;
   }
@@ -187,10 +187,10 @@ nlohmann::json create_body(const compose::Project& p, const compose::Service& s,
   if (!s.network_mode.empty()) {
     host["NetworkMode"] = s.network_mode;
   } else if (!s.networks.empty()) {
-    const auto& [key, aliases] = *s.networks.begin();
+    const auto& [key, attachment] = *s.networks.begin();
     std::string network = p.networks.at(key).name;
     host["NetworkMode"] = network;
-    nlohmann::json all_aliases = aliases;
+    nlohmann::json all_aliases = attachment.aliases;
     all_aliases.push_back(s.name);  // other services reach it by service name
     body["NetworkingConfig"] = {{"EndpointsConfig", {{network, {{"Aliases", all_aliases}}}}}};
   }

@@ -71,7 +71,7 @@ Plan plan_up(const compose::Project& project, const compose::Selection& selectio
   std::set<std::string> networks, volumes;
   for (const auto& name : selection.targeted) {
     const auto& s = project.services.at(name);
-    for (const auto& [key, aliases] : s.networks) {
+    for (const auto& [key, attachment] : s.networks) {
       const auto& n = project.networks.at(key);
       if (!n.external && !observed.networks.count(n.name) && networks.insert(n.name).second)
         plan.setup.push_back({Step::Action::CreateNetwork, "", 0, n.name, "", "used by " + name});
