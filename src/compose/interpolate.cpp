@@ -38,8 +38,9 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text) {
     if (line.rfind("export ", 0) == 0) line = trim(line.substr(7));
     auto eq = line.find('=');
     std::string key = trim(line.substr(0, eq));
+    // Compose's env files allow dots and dashes in names (ENV.WITH.DOT=ok); ${...} cannot name them.
     if (eq == std::string::npos || key.empty() || !name_start(key.front()) ||
-        !std::all_of(key.begin(), key.end(), name_char))
+        !std::all_of(key.begin(), key.end(), [](char c) { return name_char(c) || c == '.' || c == '-'; }))
       throw std::runtime_error("line " + std::to_string(number) + ": expected KEY=VALUE");
     std::string value = trim(line.substr(eq + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&

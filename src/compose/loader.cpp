@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "compose/composition.hpp"
 #include "compose/error.hpp"
 #include "compose/yaml_tree.hpp"
 
@@ -58,6 +59,14 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
   if (s.network_mode == "host") refuse("network_mode", "the host network");
   if (s.pid == "host") refuse("pid", "the host PID namespace");
   if (s.ipc == "host") refuse("ipc", "the host IPC namespace");
+  if (s.uts == "host") refuse("uts", "the host UTS namespace");
+  if (s.userns_mode == "host") refuse("userns_mode", "the host user namespace");
+  if (s.cgroup == "host") refuse("cgroup", "the host cgroup namespace");
+  if (!s.devices.empty()) refuse("devices", "a host device");
+  if (!s.device_cgroup_rules.empty()) refuse("device_cgroup_rules", "a device cgroup rule");
+  for (const char* key : {"post_start", "pre_stop"})
+    for (const auto& hook : key[1] == 'o' ? s.post_start : s.pre_stop)
+      if (hook.privileged) refuse(key, std::string("a privileged ") + key + " hook");
   for (const auto& cap : s.cap_add)
     if (cap == "ALL" || cap == "CAP_ALL" || cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN")
       refuse("cap_add", "cap_add " + cap);
@@ -68,6 +77,35 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
   }
 }
 
+// What a service names elsewhere in the file must exist: other services (links, volumes_from,
+// service: modes) and the top-level secrets and configs.
+void check_references(const Project& p, const Service& s, const std::string& file) {
+  const std::string base = "services." + s.name;
+  auto fail = [&](const std::string& key, const std::string& message) {
+    throw ComposeError(file, p.line_of(base + "." + key), base + "." + key, message);
+  };
+  auto service = [&](const std::string& key, const std::string& name) {
+    if (!p.services.count(name)) fail(key, "names service \"" + name + "\", which is not defined");
+    if (name == s.name) fail(key, "names the service itself");
+  };
+  for (const char* key : {"network_mode", "pid", "ipc"}) {
+    const std::string& mode = key[0] == 'n' ? s.network_mode : key[0] == 'p' ? s.pid : s.ipc;
+    if (mode.rfind("service:", 0) == 0) service(key, mode.substr(8));
+  }
+  if (!s.network_mode.empty() && !s.networks.empty())
+    fail("network_mode", "network_mode and networks exclude each other");
+  for (const auto& link : s.links) service("links", link.substr(0, link.find(':')));
+  for (const auto& from : s.volumes_from) {
+    std::string source = from.rfind("container:", 0) == 0 ? "" : from.substr(0, from.find(':'));
+    if (!source.empty()) service("volumes_from", source);
+  }
+  for (const auto& [key, defs] : {std::pair{"secrets", &p.secrets}, std::pair{"configs", &p.configs}})
+    for (const auto& g : key[0] == 's' ? s.secrets : s.configs)
+      if (!defs->count(g.source))
+        fail(key, std::string(key == std::string("secrets") ? "secret" : "config") + " \"" + g.source +
+                      "\" is not defined under the top-level " + key);
+}
+
 void validate(Project& p, const std::string& file) {
   for (auto& [name, s] : p.services) {
     std::string base = "services." + name;
@@ -75,6 +113,7 @@ void validate(Project& p, const std::string& file) {
       if (!p.services.count(dep))
         throw ComposeError(file, p.line_of(base + ".depends_on"), base + ".depends_on",
                            "service \"" + name + "\" depends on undefined service \"" + dep + "\"");
+    check_references(p, s, file);
     if (s.networks.empty() && s.network_mode.empty()) s.networks["default"] = {};
     for (const auto& [net, attachment] : s.networks) {
       if (net == "default" && !p.networks.count("default")) p.networks["default"] = {};
@@ -122,6 +161,17 @@ void validate(Project& p, const std::string& file) {
 
 }  // namespace
 
+void validate_included(const YamlNode& tree, const std::filesystem::path& file,
+                       const std::filesystem::path& project_dir, const Environment& env) {
+  Project p;
+  p.file = file;
+  p.working_dir = project_dir;
+  p.source_name = file.string();
+  auto top_level = detail::parse_tree(tree, p.source_name, env, p);
+  p.name = top_level.value_or("included");
+  validate(p, p.source_name);
+}
+
 Project load_project_text(std::string_view yaml, const std::filesystem::path& file, const Environment& env,
                           std::optional<std::string> project_name) {
   std::string shown = file.string();
@@ -130,6 +180,7 @@ Project load_project_text(std::string_view yaml, const std::filesystem::path& fi
   p.file = std::filesystem::absolute(file).lexically_normal();
   p.working_dir = p.file.parent_path();
   p.source_name = shown;
+  resolve_composition(root, file, env, p.included);
   auto top_level = detail::parse_tree(root, shown, env, p);
   p.name = choose_project_name(p, env, project_name, top_level, shown);
   if (auto profiles = env.get("COMPOSE_PROFILES")) {

@@ -36,6 +36,7 @@ class Converter {
       if (ancestor.is(node)) fail(line, "an alias refers to a node that contains it");
     YamlNode out;
     out.line = line;
+    if (node.Tag() == "!reset" || node.Tag() == "!override") out.tag = node.Tag();
     switch (node.Type()) {
       case YAML::NodeType::Null:
       case YAML::NodeType::Undefined:
@@ -111,6 +112,16 @@ const YamlNode* YamlNode::find(std::string_view key) const {
   for (const auto& e : entries)
     if (e.key == key) return &e.value;
   return nullptr;
+}
+
+YamlNode* YamlNode::find(std::string_view key) {
+  for (auto& e : entries)
+    if (e.key == key) return &e.value;
+  return nullptr;
+}
+
+void YamlNode::erase(std::string_view key) {
+  std::erase_if(entries, [&](const Entry& e) { return e.key == key; });
 }
 
 YamlNode parse_yaml(std::string_view text, const std::string& file, const YamlLimits& limits) {

@@ -17,11 +17,15 @@ struct YamlNode {
   Kind kind = Kind::Null;
   std::string scalar;
   bool quoted = false;          // a quoted scalar is always a string ("1.0", "yes")
+  bool interpolated = false;    // variables already replaced (an included file, with its own env)
+  std::string tag;              // "!reset" or "!override" (compose's merge tags); others are dropped
   std::vector<YamlNode> items;  // Sequence
   std::vector<Entry> entries;   // Mapping, in file order, keys unique
   int line = 0;                 // 1-based
 
   const YamlNode* find(std::string_view key) const;
+  YamlNode* find(std::string_view key);
+  void erase(std::string_view key);
   bool is_scalar() const { return kind == Kind::Scalar; }
   bool is_map() const { return kind == Kind::Mapping; }
   bool is_seq() const { return kind == Kind::Sequence; }

@@ -164,6 +164,11 @@ struct Fleet::Impl {
       project.reset();
       throw;
     }
+    // Keys the fleet read and ignores, as compose does (swarm-only deploy keys, develop): one line each.
+    for (const auto& note : project->notes) {
+      auto space = note.find(' ');
+      ctx().warn(note.substr(0, space), space == std::string::npos ? "" : note.substr(space + 1));
+    }
     auto known = project->all_profiles();
     for (const auto& p : options.profiles)
       if (p != "*" && std::find(known.begin(), known.end(), p) == known.end()) {
