@@ -203,13 +203,15 @@ class Composer {
       includes(root, *include);
       root.erase("include");
     }
-    drop_resets(root);
     if (auto* services = root.find("services"); services && services->is_map()) {
+      // Each from the file as written: a service extending one that extends another sees the chain.
+      const YamlNode written = *services;
       std::vector<std::pair<fs::path, std::string>> chain;
       for (auto& e : services->entries)
         if (e.value.is_map() && e.value.find("extends"))
-          e.value = extended(*services, e.key, file_, chain, e.line);
+          e.value = extended(written, e.key, file_, chain, e.line);
     }
+    drop_resets(root);  // after the merges that !reset acts on
   }
 
  private:
@@ -266,7 +268,6 @@ class Composer {
       base = extended(services, base_name, file, chain, ext->line);
     } else {
       YamlNode other = parse_yaml(read_text(base_file, where, ext->line, key + ".file"), base_file.string());
-      drop_resets(other);
       const YamlNode* other_services = other.find("services");
       if (!other_services || !other_services->is_map())
         fail(base_file.string(), 0, "services", "has no services, so nothing to extend");
