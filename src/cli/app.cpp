@@ -80,7 +80,7 @@ int run(int argc, char** argv) {
   auto* config = app.add_subcommand("config", "Show the resolved compose file");
   config->add_flag("--services", config_options.services, "the enabled services, one per line");
   config->add_flag("--profiles", config_options.profiles, "every profile the file names");
-  config->add_flag("--json", config_json);
+  config->add_flag("--json", config_json, "JSON, as `docker compose config --format json` (default: YAML)");
 
   BuildOptions build_options;
   auto* build = app.add_subcommand("build", "Build the services' images offline through the engine");

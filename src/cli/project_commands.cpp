@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/render.hpp"
+#include "util/yaml_json.hpp"
 
 namespace fleet::cli {
 namespace {
@@ -45,7 +46,12 @@ int cmd_config(Fleet& fleet, const ConfigOptions& options, bool json) {
   if (options.services || options.profiles) {
     for (const auto& name : r.names) std::cout << name << "\n";
   } else {
-    std::cout << (json ? r.project.dump(2) : yaml_of(r.project)) << "\n";
+    // YAML by default, as `docker compose config`, with its top-level order; JSON with sorted keys,
+    // as `docker compose config --format json`.
+    std::cout << (json ? r.project.dump(2)
+                       : util::json_to_yaml(
+                             r.project, {"name", "services", "networks", "volumes", "secrets", "configs"}))
+              << "\n";
   }
   return kExitOk;
 }

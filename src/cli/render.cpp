@@ -1,33 +1,9 @@
 #include "cli/render.hpp"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <cstdio>
 
 namespace fleet::cli {
-namespace {
-void emit_yaml(YAML::Emitter& out, const nlohmann::json& j) {
-  if (j.is_object()) {
-    out << YAML::BeginMap;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      out << YAML::Key << it.key() << YAML::Value;
-      emit_yaml(out, it.value());
-    }
-    out << YAML::EndMap;
-  } else if (j.is_array()) {
-    out << YAML::BeginSeq;
-    for (const auto& v : j) emit_yaml(out, v);
-    out << YAML::EndSeq;
-  } else if (j.is_string()) {
-    out << j.get<std::string>();
-  } else if (j.is_null()) {
-    out << YAML::Null;
-  } else {
-    out << j.dump();
-  }
-}
-}  // namespace
 
 std::string human_bytes(std::int64_t bytes) {
   if (bytes <= 0) return "-";
@@ -68,12 +44,6 @@ std::vector<std::string> table_lines(const std::vector<std::vector<std::string>>
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   for (const auto& line : table_lines(rows)) std::printf("%s\n", line.c_str());
-}
-
-std::string yaml_of(const nlohmann::json& j) {
-  YAML::Emitter out;
-  emit_yaml(out, j);
-  return out.c_str();
 }
 
 }  // namespace fleet::cli

@@ -238,11 +238,14 @@ struct Project {
   std::vector<std::string> all_profiles() const;
 };
 
-// The service as canonical JSON (sorted keys, resolved values): what `config --json` shows.
+// The resolved model in the shape `docker compose config --format json` prints it (compose v2): the
+// specification's keys, unset values left out, sizes as decimal strings, durations as Go writes them.
+// A secret's value is never in it. What `config` shows.
 nlohmann::json to_json(const Service& service);
 nlohmann::json to_json(const Project& project);
-// sha256 of the canonical JSON without build, scale/replicas, depends_on and profiles: scaling or
-// switching profiles never changes it, so they never recreate a container.
+// sha256 of a canonical JSON of the service without build, pull_policy, scale/replicas, depends_on,
+// profiles and attach: scaling or switching profiles never recreates a container. The settings older
+// versions knew keep their old shape in it, so upgrading recreates nothing (model.cpp says how).
 std::string config_hash(const Service& service);
 
 }  // namespace fleet::compose

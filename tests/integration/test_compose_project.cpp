@@ -436,7 +436,12 @@ TEST_CASE("cli config --services on the shipped file follows the profile rules",
   CHECK(run_env("", "config --profiles") == "dev\njavascript\nmanager\nregistry\n");
   auto json = nlohmann::json::parse(run_env("", "config --json"));
   CHECK(json["name"] == "llmspell");
-  CHECK(json["services"]["kernel-lua-openai"]["mem_limit"] == 536870912);
+  CHECK(json["services"]["kernel-lua-openai"]["mem_limit"] ==
+        "536870912");  // compose prints bytes as strings
+  // YAML by default, name first as `docker compose config` prints it.
+  std::string yaml = run_env("", "config");
+  CHECK(yaml.rfind("name: llmspell\nservices:\n", 0) == 0);
+  CHECK_THAT(yaml, Catch::Contains("mem_limit: \"536870912\""));
 }
 
 TEST_CASE("clean removes the project's containers, networks and volumes", "[compose-ops]") {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "util/durations.hpp"
 #include "util/units.hpp"
 
 using fleet::util::parse_size;
@@ -18,4 +19,24 @@ TEST_CASE("sizes use binary units, any case, optional b", "[units]") {
     INFO(bad);
     CHECK_FALSE(parse_size(bad));
   }
+}
+
+TEST_CASE("durations print as Go's time.Duration does and read back", "[units]") {
+  using fleet::util::format_duration;
+  using fleet::util::parse_duration;
+  CHECK(format_duration(0) == "0s");
+  CHECK(format_duration(1) == "1ns");
+  CHECK(format_duration(1'500) == "1.5\xC2\xB5s");
+  CHECK(format_duration(500'000'000) == "500ms");
+  CHECK(format_duration(1'500'000) == "1.5ms");
+  CHECK(format_duration(1'000'000'000) == "1s");
+  CHECK(format_duration(1'500'000'000) == "1.5s");
+  CHECK(format_duration(30'000'000'000) == "30s");
+  CHECK(format_duration(90'000'000'000) == "1m30s");
+  CHECK(format_duration(60'000'000'000) == "1m0s");
+  CHECK(format_duration(3'600'000'000'000) == "1h0m0s");
+  CHECK(format_duration(5'400'500'000'000) == "1h30m0.5s");
+  CHECK(format_duration(-2'000'000'000) == "-2s");
+  for (std::int64_t ns : {1LL, 1'500LL, 1'500'000LL, 500'000'000LL, 90'000'000'000LL, 5'400'500'000'000LL})
+    CHECK(parse_duration(format_duration(ns)) == ns);
 }
