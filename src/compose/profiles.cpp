@@ -13,6 +13,20 @@ bool service_enabled(const Service& service, const std::set<std::string>& active
                      [&](const auto& p) { return active.count(p); });
 }
 
+std::vector<std::string> implicit_dependencies(const Service& s) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& name) {
+    if (!name.empty() && name != s.name && std::find(out.begin(), out.end(), name) == out.end())
+      out.push_back(name);
+  };
+  for (const auto& link : s.links) add(link.substr(0, link.find(':')));
+  for (const auto& from : s.volumes_from)
+    if (from.rfind("container:", 0) != 0) add(from.substr(0, from.find(':')));
+  for (const auto* mode : {&s.network_mode, &s.pid, &s.ipc})
+    if (mode->rfind("service:", 0) == 0) add(mode->substr(8));
+  return out;
+}
+
 Selection select_services(const Project& project, const SelectionRequest& request) {
   Selection sel;
   const auto profiles = project.all_profiles();
@@ -42,20 +56,39 @@ Selection select_services(const Project& project, const SelectionRequest& reques
     }
   }
 
-  // Dependency order over enabled services; rule 5 checked on the way.
+  // Dependency order over enabled services; rule 5 checked on the way. The loader refused cycles of
+  // depends_on; one that goes through an implicit dependency is refused here.
   std::set<std::string> done;
+  std::vector<std::string> path_now;
   std::function<void(const std::string&)> visit = [&](const std::string& name) {
+    if (auto on_path = std::find(path_now.begin(), path_now.end(), name); on_path != path_now.end()) {
+      std::string cycle;
+      for (auto it = on_path; it != path_now.end(); ++it) cycle += *it + " -> ";
+      std::string path = "services." + path_now.back();
+      throw ComposeError(project.source_name, project.line_of(path), path,
+                         "dependency cycle: " + cycle + name);
+    }
     if (done.count(name)) return;
-    done.insert(name);
+    path_now.push_back(name);
     const Service& s = project.services.at(name);
+    std::vector<std::pair<std::string, bool>> wanted;  // dependency, required
+    for (const auto& [dep, d] : s.depends_on) wanted.emplace_back(dep, d.required);
+    for (const auto& dep : implicit_dependencies(s))
+      if (!s.depends_on.count(dep)) wanted.emplace_back(dep, true);
     std::vector<std::string> kept;
-    for (const auto& [dep, d] : s.depends_on) {
-      const Service& target = project.services.at(dep);
+    for (const auto& [dep, required] : wanted) {
+      auto it = project.services.find(dep);
+      if (it == project.services.end()) {
+        std::string path = "services." + name;
+        throw ComposeError(project.source_name, project.line_of(path), path,
+                           "service \"" + name + "\" refers to undefined service \"" + dep + "\"");
+      }
+      const Service& target = it->second;
       if (!service_enabled(target, sel.active_profiles)) {
-        if (!d.required) continue;
+        if (!required) continue;
         std::string enablers;
         for (const auto& p : target.profiles) enablers += (enablers.empty() ? "" : " ") + p;
-        std::string path = "services." + name + ".depends_on";
+        std::string path = "services." + name + (s.depends_on.count(dep) ? ".depends_on" : "");
         throw ComposeError(project.source_name, project.line_of(path), path,
                            "service \"" + dep + "\" is required by \"" + name +
                                "\" but is disabled. Can be enabled by profiles [" + enablers + "]");
@@ -63,6 +96,8 @@ Selection select_services(const Project& project, const SelectionRequest& reques
       kept.push_back(dep);
       visit(dep);
     }
+    path_now.pop_back();
+    done.insert(name);
     sel.dependencies[name] = kept;
     sel.enabled.push_back(name);
   };

@@ -41,4 +41,9 @@ Selection select_services(const Project& project, const SelectionRequest& reques
 
 bool service_enabled(const Service& service, const std::set<std::string>& active_profiles);
 
+// The services a service refers to outside depends_on, which compose treats as dependencies it must
+// start first (required, condition service_started): links, volumes_from "service[:mode]",
+// network_mode/pid/ipc "service:NAME". In order of appearance, without repeats.
+std::vector<std::string> implicit_dependencies(const Service& service);
+
 }  // namespace fleet::compose

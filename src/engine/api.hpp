@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,7 @@ struct ExecOptions {
   std::vector<std::string> env;
   std::string user;
   std::string working_dir;
+  bool privileged = false;
 };
 
 struct ExecRunResult {
@@ -105,10 +107,25 @@ struct BuildOptions {
   std::string dockerfile = "Dockerfile";
   Labels labels;
   bool no_cache = false;
+  std::map<std::string, std::string> build_args;     // buildargs
+  std::vector<std::string> cache_from, extra_hosts;  // cachefrom; extrahosts as "host:ip"
+  std::string network_mode, target;                  // networkmode; the stage to build
+  std::optional<std::int64_t> shm_size;              // bytes
+  bool pull = false;                                 // try to pull newer base images
   std::chrono::milliseconds timeout{30 * 60'000};
 };
 // Progress lines of a build or import ("Step 1/4 : FROM scratch", ...).
 using ProgressSink = std::function<void(std::string_view)>;
+
+struct IpamPool {
+  std::string subnet, ip_range, gateway;
+  std::map<std::string, std::string> aux_addresses;
+};
+struct Ipam {
+  std::string driver;  // empty: the engine's default
+  std::vector<IpamPool> config;
+  std::map<std::string, std::string> options;
+};
 
 struct NetworkCreateOptions {
   std::string name;
@@ -116,6 +133,9 @@ struct NetworkCreateOptions {
   Labels labels;
   bool internal = false;
   bool attachable = false;
+  bool enable_ipv6 = false;
+  std::map<std::string, std::string> options;  // the driver's
+  std::optional<Ipam> ipam;
 };
 
 struct EventsOptions {
@@ -138,8 +158,10 @@ class Api {
 
   // --- containers
   virtual std::vector<ContainerSummary> list_containers(const ListContainersOptions& options = {}) = 0;
-  // `body` is the engine's create body (Image, Cmd, Labels, HostConfig...); name may be empty.
-  virtual CreateContainerResult create_container(const std::string& name, const nlohmann::json& body) = 0;
+  // `body` is the engine's create body (Image, Cmd, Labels, HostConfig...); name may be empty;
+  // `platform` ("linux/amd64"), when given, picks the image variant (API 1.41).
+  virtual CreateContainerResult create_container(const std::string& name, const nlohmann::json& body,
+                                                 const std::string& platform = "") = 0;
   // start/stop return false when the container already was in that state (304). pause/unpause
   // never do on Engine 20.10: an already paused container is a 409 ConflictError ("is already
   // paused"), one that is not paused a 500 ServerError ("is not paused").
@@ -175,6 +197,8 @@ class Api {
   virtual std::string exec_create(const std::string& container_id, const ExecOptions& options) = 0;
   // Runs a created exec attached (no stdin) and hands its output to the sink until it ends.
   virtual void exec_start(const std::string& exec_id, bool tty, const OutputSink& sink) = 0;
+  // Starts a created exec and returns at once (its output is dropped); exec_inspect tells when it ends.
+  virtual void exec_start_detached(const std::string& exec_id) = 0;
   virtual ExecInspect exec_inspect(const std::string& exec_id) = 0;
   // Runs a created exec with stdin attached: bytes read from `stdin_fd` go to the process until
   // end-of-input, its output to the sink; `tick` is called about five times a second (window size
@@ -198,6 +222,10 @@ class Api {
   virtual ImageInspect inspect_image(const std::string& name) = 0;
   virtual std::vector<ImageSummary> list_images(const Filters& filters = {}) = 0;
   virtual void remove_image(const std::string& name, bool force = false) = 0;
+  // Gives image `source` the further name `target` ("repo:tag"; without a tag, "latest").
+  virtual void tag_image(const std::string& source, const std::string& target) = 0;
+  // Pulls `reference` from its registry; throws with the daemon's message when it cannot.
+  virtual void pull_image(const std::string& reference, const ProgressSink& progress = nullptr) = 0;
 
   // --- networks
   virtual std::string create_network(const NetworkCreateOptions& options) = 0;
@@ -206,12 +234,16 @@ class Api {
   virtual void remove_network(const std::string& id) = 0;
   virtual void connect_network(const std::string& network, const std::string& container,
                                const std::vector<std::string>& aliases = {}) = 0;
+  // The same with a whole EndpointSettings object (Aliases, Links, IPAMConfig, MacAddress, DriverOpts).
+  virtual void connect_endpoint(const std::string& network, const std::string& container,
+                                const nlohmann::json& endpoint_settings) = 0;
   virtual void disconnect_network(const std::string& network, const std::string& container,
                                   bool force = false) = 0;
 
   // --- volumes
   virtual VolumeInfo create_volume(const std::string& name, const Labels& labels = {},
-                                   const std::string& driver = "local") = 0;
+                                   const std::string& driver = "local",
+                                   const std::map<std::string, std::string>& driver_opts = {}) = 0;
   virtual std::vector<VolumeInfo> list_volumes(const Filters& filters = {}) = 0;
   virtual void remove_volume(const std::string& name, bool force = false) = 0;
 };

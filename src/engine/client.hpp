@@ -30,7 +30,8 @@ class Client final : public Api {
 
   // --- containers
   std::vector<ContainerSummary> list_containers(const ListContainersOptions& options = {}) override;
-  CreateContainerResult create_container(const std::string& name, const nlohmann::json& body) override;
+  CreateContainerResult create_container(const std::string& name, const nlohmann::json& body,
+                                         const std::string& platform = "") override;
   bool start_container(const std::string& id) override;
   bool stop_container(const std::string& id, std::optional<int> timeout_seconds = std::nullopt) override;
   void kill_container(const std::string& id, const std::string& signal = "SIGKILL") override;
@@ -53,6 +54,7 @@ class Client final : public Api {
   // --- exec
   std::string exec_create(const std::string& container_id, const ExecOptions& options) override;
   void exec_start(const std::string& exec_id, bool tty, const OutputSink& sink) override;
+  void exec_start_detached(const std::string& exec_id) override;
   ExecInspect exec_inspect(const std::string& exec_id) override;
   void exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,
                    const std::function<void()>& tick = nullptr) override;
@@ -69,6 +71,8 @@ class Client final : public Api {
   ImageInspect inspect_image(const std::string& name) override;
   std::vector<ImageSummary> list_images(const Filters& filters = {}) override;
   void remove_image(const std::string& name, bool force = false) override;
+  void tag_image(const std::string& source, const std::string& target) override;
+  void pull_image(const std::string& reference, const ProgressSink& progress = nullptr) override;
 
   // --- networks
   std::string create_network(const NetworkCreateOptions& options) override;
@@ -77,12 +81,15 @@ class Client final : public Api {
   void remove_network(const std::string& id) override;
   void connect_network(const std::string& network, const std::string& container,
                        const std::vector<std::string>& aliases = {}) override;
+  void connect_endpoint(const std::string& network, const std::string& container,
+                        const nlohmann::json& endpoint_settings) override;
   void disconnect_network(const std::string& network, const std::string& container,
                           bool force = false) override;
 
   // --- volumes
   VolumeInfo create_volume(const std::string& name, const Labels& labels = {},
-                           const std::string& driver = "local") override;
+                           const std::string& driver = "local",
+                           const std::map<std::string, std::string>& driver_opts = {}) override;
   std::vector<VolumeInfo> list_volumes(const Filters& filters = {}) override;
   void remove_volume(const std::string& name, bool force = false) override;
 

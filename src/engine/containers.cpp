@@ -29,9 +29,11 @@ std::vector<ContainerSummary> Client::list_containers(const ListContainersOption
   return call_json(std::move(c)).get<std::vector<ContainerSummary>>();
 }
 
-CreateContainerResult Client::create_container(const std::string& name, const nlohmann::json& body) {
+CreateContainerResult Client::create_container(const std::string& name, const nlohmann::json& body,
+                                               const std::string& platform) {
   Call c = json_call("POST", "/containers/create", body, "create container " + name);
   if (!name.empty()) c.query.add("name", name);
+  if (!platform.empty()) c.query.add("platform", platform);
   nlohmann::json j = call_json(std::move(c));
   CreateContainerResult result;
   result.id = j.at("Id").get<std::string>();

@@ -22,6 +22,7 @@ std::string Client::exec_create(const std::string& container_id, const ExecOptio
   if (!options.env.empty()) body["Env"] = options.env;
   if (!options.user.empty()) body["User"] = options.user;
   if (!options.working_dir.empty()) body["WorkingDir"] = options.working_dir;
+  if (options.privileged) body["Privileged"] = true;
   return call_json(json_call("POST", "/containers/" + path_segment(container_id) + "/exec", body,
                              "exec in container " + container_id))
       .at("Id")
@@ -34,6 +35,11 @@ void Client::exec_start(const std::string& exec_id, bool tty, const OutputSink& 
                      "start exec " + exec_id);
   c.timeout = std::chrono::milliseconds{0};
   read_output(std::move(c), tty, sink);
+}
+
+void Client::exec_start_detached(const std::string& exec_id) {
+  call(json_call("POST", "/exec/" + path_segment(exec_id) + "/start", {{"Detach", true}, {"Tty", false}},
+                 "start exec " + exec_id));
 }
 
 void Client::exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const OutputSink& sink,

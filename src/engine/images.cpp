@@ -44,6 +44,18 @@ std::string Client::build_image(const std::string& context_tar, const BuildOptio
       .flag("forcerm", true)
       .flag("nocache", options.no_cache);
   if (!options.labels.empty()) c.query.add("labels", nlohmann::json(options.labels).dump());
+  if (!options.build_args.empty()) c.query.add("buildargs", nlohmann::json(options.build_args).dump());
+  if (!options.cache_from.empty()) c.query.add("cachefrom", nlohmann::json(options.cache_from).dump());
+  // The classic builder reads extrahosts as one comma-separated "host:ip" list.
+  if (!options.extra_hosts.empty()) {
+    std::string hosts;
+    for (const auto& h : options.extra_hosts) hosts += (hosts.empty() ? "" : ",") + h;
+    c.query.add("extrahosts", hosts);
+  }
+  if (!options.network_mode.empty()) c.query.add("networkmode", options.network_mode);
+  if (!options.target.empty()) c.query.add("target", options.target);
+  if (options.shm_size) c.query.add("shmsize", static_cast<long long>(*options.shm_size));
+  if (options.pull) c.query.flag("pull", true);
   ProgressReader reader{progress};
   call_json_lines(std::move(c), std::ref(reader));
   if (!reader.error.empty())
@@ -82,6 +94,34 @@ std::vector<ImageSummary> Client::list_images(const Filters& filters) {
   Call c{.path = "/images/json", .what = "list images"};
   c.query.filters(filters);
   return call_json(std::move(c)).get<std::vector<ImageSummary>>();
+}
+
+void Client::tag_image(const std::string& source, const std::string& target) {
+  // "repo:tag" splits at the last colon after the last slash (a registry's port is not a tag).
+  auto colon = target.rfind(':');
+  bool has_tag = colon != std::string::npos && target.find('/', colon) == std::string::npos;
+  Call c{.method = "POST",
+         .path = "/images/" + path_segment(source) + "/tag",
+         .what = "tag image " + source + " as " + target};
+  c.query.add("repo", has_tag ? target.substr(0, colon) : target)
+      .add("tag", has_tag ? target.substr(colon + 1) : "latest");
+  call(std::move(c));
+}
+
+void Client::pull_image(const std::string& reference, const ProgressSink& progress) {
+  auto colon = reference.rfind(':');
+  bool has_tag = colon != std::string::npos && reference.find('/', colon) == std::string::npos;
+  Call c{.method = "POST",
+         .path = "/images/create",
+         .timeout = std::chrono::minutes(30),
+         .what = "pull image " + reference};
+  c.query.add("fromImage", has_tag ? reference.substr(0, colon) : reference)
+      .add("tag", has_tag ? reference.substr(colon + 1) : "latest");
+  // A failed pull may answer 200 and report the error inside the stream.
+  ProgressReader reader{progress};
+  call_json_lines(std::move(c), std::ref(reader));
+  if (!reader.error.empty())
+    throw ServerError("pull image " + reference + ": " + reader.error, 0, reader.error);
 }
 
 void Client::remove_image(const std::string& name, bool force) {

@@ -3,8 +3,10 @@
 
 namespace fleet::engine {
 
-VolumeInfo Client::create_volume(const std::string& name, const Labels& labels, const std::string& driver) {
+VolumeInfo Client::create_volume(const std::string& name, const Labels& labels, const std::string& driver,
+                                 const std::map<std::string, std::string>& driver_opts) {
   nlohmann::json body = {{"Name", name}, {"Driver", driver}, {"Labels", labels}};
+  if (!driver_opts.empty()) body["DriverOpts"] = driver_opts;
   return call_json(json_call("POST", "/volumes/create", body, "create volume " + name)).get<VolumeInfo>();
 }
 

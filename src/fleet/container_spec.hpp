@@ -39,11 +39,32 @@ std::string container_name(const compose::Project& project, const compose::Servi
 nlohmann::json container_labels(const compose::Project& project, const compose::Service& service,
                                 const ReplicaIdentity& who, const std::string& image_id);
 
-// The POST /containers/create body. The first network is attached at create time; further ones are
-// connected afterwards (extra_networks).
+// The containers other services' references resolve to (links, volumes_from, network_mode, pid and
+// ipc "service:NAME"): each service's existing containers by name, lowest number first. A service
+// not listed resolves to its replica 1 by name (the plan creates it first: an implicit dependency).
+struct Peers {
+  std::map<std::string, std::vector<std::string>> containers;
+  std::vector<std::string> of(const compose::Project& project, const std::string& service) const;
+};
+
+// The POST /containers/create body. The first network by priority (highest first, then name) is
+// attached at create time; further ones are connected afterwards (extra_networks, endpoint_settings).
 nlohmann::json create_body(const compose::Project& project, const compose::Service& service,
-                           const ReplicaIdentity& who, const std::string& image_id);
+                           const ReplicaIdentity& who, const std::string& image_id, const Peers& peers = {});
+// Network keys of the service, primary first.
+std::vector<std::string> networks_by_priority(const compose::Service& service);
+// Engine names of the networks after the primary one.
 std::vector<std::string> extra_networks(const compose::Project& project, const compose::Service& service);
+// The EndpointSettings of the service on network `key`: aliases, links, addresses, driver options.
+nlohmann::json endpoint_settings(const compose::Project& project, const compose::Service& service,
+                                 const std::string& key, const std::vector<std::string>& links);
+// Legacy links as compose v2 writes them ("container:alias"), from links and external_links.
+std::vector<std::string> container_links(const compose::Project& project, const compose::Service& service,
+                                         int number, const Peers& peers);
+// network_mode, pid or ipc with "service:NAME" turned into "container:<NAME's first container>".
+std::string resolve_mode(const compose::Project& project, const std::string& mode, const Peers& peers);
+// Whether the service shares another container's network namespace (no networks, ports, hostname).
+bool shares_network(const compose::Service& service);
 
 // Whether the service runs LLMSpell kernels (x-fleet: {kernel: true}).
 bool is_kernel_service(const compose::Service& service);

@@ -11,6 +11,8 @@
 #include "fleet/connection_files.hpp"
 #include "fleet/container_spec.hpp"
 #include "fleet/errors.hpp"
+#include "fleet/file_grants.hpp"
+#include "fleet/hooks.hpp"
 #include "fleet/kernel_readiness.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/retire.hpp"
@@ -30,7 +32,8 @@ bool port_race(const engine::EngineError& e) {
 // service's numeric user so a non-root kernel can write its logs there.
 void prepare_bind_sources(const compose::Service& s) {
   for (const auto& v : s.volumes) {
-    if (v.type != "bind" || std::filesystem::exists(v.source)) continue;
+    // create_host_path: false is checked before the run (service_checks.hpp): nothing is made for it.
+    if (v.type != "bind" || !v.create_host_path || std::filesystem::exists(v.source)) continue;
     std::filesystem::create_directories(v.source);
     if (::geteuid() != 0 || s.user.empty()) continue;
     auto colon = s.user.find(':');
@@ -98,12 +101,21 @@ void Executor::run_setup(const Step& step) {
     l[labels::kComposeNetwork] = key;
     l[labels::kComposeVersion] = labels::kComposeVersionValue;
     l[labels::kManaged] = "true";
+    engine::NetworkCreateOptions options{.name = step.target,
+                                         .driver = def.driver.empty() ? "bridge" : def.driver,
+                                         .labels = l,
+                                         .internal = def.internal,
+                                         .attachable = def.attachable,
+                                         .enable_ipv6 = def.enable_ipv6,
+                                         .options = def.driver_opts};
+    if (def.ipam) {
+      engine::Ipam ipam{.driver = def.ipam->driver, .options = def.ipam->options};
+      for (const auto& pool : def.ipam->config)
+        ipam.config.push_back({pool.subnet, pool.ip_range, pool.gateway, pool.aux_addresses});
+      options.ipam = ipam;
+    }
     try {
-      ctx_.client.create_network({.name = step.target,
-                                  .driver = def.driver.empty() ? "bridge" : def.driver,
-                                  .labels = l,
-                                  .internal = def.internal,
-                                  .attachable = def.attachable});
+      ctx_.client.create_network(options);
     } catch (const engine::ConflictError&) {
       // Created meanwhile (another run): the same network either way.
     }
@@ -118,8 +130,8 @@ void Executor::run_setup(const Step& step) {
     l[labels::kComposeVersion] = labels::kComposeVersionValue;
     l[labels::kManaged] = "true";
     report("Volume " + step.target, "Creating");
-    ctx_.client.create_volume(step.target, l,
-                              p.volumes.at(key).driver.empty() ? "local" : p.volumes.at(key).driver);
+    const auto& def = p.volumes.at(key);
+    ctx_.client.create_volume(step.target, l, def.driver.empty() ? "local" : def.driver, def.driver_opts);
     report("Volume " + step.target, "Created", ProgressEvent::Kind::Done);
   }
 }
@@ -176,7 +188,7 @@ void Executor::run_step(const Step& step) {
       }
       case Step::Action::RemoveContainer:
         report(object, "Stopping");
-        retire(step);
+        retire(step, true);
         if (!step.kernel_id.empty()) std::filesystem::remove(ctx_.home.connection_file(step.kernel_id));
         report(object, "Removed", ProgressEvent::Kind::Done);
         break;
@@ -199,10 +211,11 @@ std::string Executor::create(const compose::Service& s, const Step& step, const 
   if (auto x = s.extensions.find("x-fleet");
       x != s.extensions.end() && x->is_object() && x->contains("owner"))
     who.owner = x->value("owner", who.owner);
-  nlohmann::json body = create_body(project_, s, who, image_id);
+  const Peers peers = peers_of(s);
+  nlohmann::json body = create_body(project_, s, who, image_id, peers);
   std::string id;
   try {
-    id = ctx_.client.create_container(name, body).id;
+    id = ctx_.client.create_container(name, body, s.platform).id;
   } catch (const engine::ConflictError&) {
     // The name is taken. A run killed a moment ago may have had this very container created after
     // we observed (the engine finished its request): the same labels and config hash mean it is the
@@ -218,8 +231,15 @@ std::string Executor::create(const compose::Service& s, const Step& step, const 
     return existing.id;
   }
   try {
-    for (const auto& network : extra_networks(project_, s))
-      ctx_.client.connect_network(network, id, {s.name});
+    // Further networks before the start, each with its own endpoint settings (compose does the same
+    // below API 1.44, where the create body takes one network only).
+    if (s.network_mode.empty()) {
+      const auto keys = networks_by_priority(s);
+      const auto links = container_links(project_, s, who.number, peers);
+      for (std::size_t i = 1; i < keys.size(); ++i)
+        ctx_.client.connect_endpoint(project_.networks.at(keys[i]).name, id,
+                                     endpoint_settings(project_, s, keys[i], links));
+    }
   } catch (...) {
     ctx_.client.remove_container(id, {.force = true});
     throw;
@@ -231,6 +251,9 @@ void Executor::start(const compose::Service& s, const Step& step, const std::str
   const std::string object = "Container " + step.target;
   report(object, "Starting");
   try {
+    // Environment secrets and inline configs are copied in before every start (as compose does): a
+    // container created by a run cut short before its start gets them too.
+    put_grants(ctx_.client, project_, s, id);
     // Published ports are allocated without a lock in the engine: parallel starts can collide.
     for (int attempt = 1;; ++attempt) {
       try {
@@ -240,6 +263,10 @@ void Executor::start(const compose::Service& s, const Step& step, const std::str
         if (!port_race(e) || attempt == 3) throw;
         ctx_.time().sleep_for(std::chrono::milliseconds(100 * attempt));
       }
+    }
+    if (!s.post_start.empty()) {
+      report(object, "Running post_start hooks");
+      run_post_start(ctx_.client, s, id);
     }
     if (input_.started) input_.started(step);
     if (is_kernel_service(s)) {
@@ -260,19 +287,56 @@ void Executor::start(const compose::Service& s, const Step& step, const std::str
   report(object, "Started", ProgressEvent::Kind::Done);
 }
 
-void Executor::retire(const Step& step) {
+void Executor::retire(const Step& step, bool hooks) {
   std::optional<int> timeout = step.stop_timeout;
-  if (!timeout)
-    if (auto it = project_.services.find(step.service);
-        it != project_.services.end() && it->second.stop_grace_period_ns)
-      timeout = static_cast<int>(*it->second.stop_grace_period_ns / 1'000'000'000);
-  retire_container(ctx_.client, step.container_id, step.container_state, timeout);
+  auto it = project_.services.find(step.service);
+  const compose::Service* s = it != project_.services.end() ? &it->second : nullptr;
+  if (!timeout && s && s->stop_grace_period_ns)
+    timeout = static_cast<int>(*s->stop_grace_period_ns / 1'000'000'000);
+  std::function<void()> before_stop;
+  // pre_stop hooks when the container is taken out (down, scale down), not when it is replaced (as
+  // compose): best effort, within the grace period (10 s when none is set).
+  if (hooks && s && !s->pre_stop.empty() && step.number > 0)
+    before_stop = [&] {
+      report("Container " + step.target, "Running pre_stop hooks");
+      for (const auto& problem : run_pre_stop(ctx_.client, *s, step.container_id,
+                                              std::chrono::seconds(timeout.value_or(10)), ctx_.time()))
+        report("Container " + step.target, problem, ProgressEvent::Kind::Warning);
+    };
+  retire_container(ctx_.client, step.container_id, step.container_state, timeout, before_stop);
+}
+
+Peers Executor::peers_of(const compose::Service& s) {
+  Peers peers;
+  std::vector<std::string> referred = compose::implicit_dependencies(s);
+  for (const auto& service : referred) {
+    if (!project_.services.count(service)) continue;
+    std::vector<std::pair<int, std::string>> found;
+    for (const auto& c : ctx_.client.list_containers({.all = true,
+                         .filters = {{"label",
+                                      {std::string(labels::kComposeProject) + "=" + project_.name,
+                                       std::string(labels::kComposeService) + "=" + service}}}})) {
+      auto number = c.labels.find(labels::kComposeNumber);
+      auto oneoff = c.labels.find(labels::kComposeOneoff);
+      if (number == c.labels.end() || (oneoff != c.labels.end() && oneoff->second == "True")) continue;
+      try {
+        found.emplace_back(std::stoi(number->second), c.name());
+      } catch (const std::exception&) {
+      }
+    }
+    std::sort(found.begin(), found.end());
+    for (const auto& [number, name] : found) peers.containers[service].push_back(name);
+  }
+  return peers;
 }
 
 void Executor::wait_for_dependencies(const std::string& service) {
   const compose::Service& s = project_.services.at(service);
   for (const auto& dep : input_.selection->dependencies.at(service)) {
-    const auto& condition = s.depends_on.at(dep).condition;
+    // Implicit dependencies (links, volumes_from, service: namespaces) only need to be started.
+    auto d = s.depends_on.find(dep);
+    if (d == s.depends_on.end()) continue;
+    const auto& condition = d->second.condition;
     if (condition == "service_started") continue;
     report("Service " + dep, "Waiting (" + condition + ")");
     bool met = util::poll_until(

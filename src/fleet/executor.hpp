@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "fleet/container_spec.hpp"
 #include "fleet/operations.hpp"
 
 namespace fleet {
@@ -32,7 +33,10 @@ class Executor {
   void run_step(const Step& step);
   std::string create(const compose::Service& service, const Step& step, const std::string& name);
   void start(const compose::Service& service, const Step& step, const std::string& id);
-  void retire(const Step& step);
+  // `hooks`: run the service's pre_stop hooks first (a removal; not a recreate).
+  void retire(const Step& step, bool hooks = false);
+  // The containers of the services `service` refers to (links, volumes_from, service: namespaces).
+  Peers peers_of(const compose::Service& service);
   void wait_for_dependencies(const std::string& service);
   void report(const std::string& object, const std::string& status,
               ProgressEvent::Kind kind = ProgressEvent::Kind::Working);

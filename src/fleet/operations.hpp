@@ -72,7 +72,18 @@ struct ImageBuild {
   std::string dockerfile = "Dockerfile";
   std::string tag;
   bool no_cache = false;
+  // A compose service's build section (compose::BuildSpec) beyond context and Dockerfile.
+  std::string dockerfile_inline;  // the Dockerfile's text, sent in the context under its own name
+  std::map<std::string, std::string> args, labels;
+  std::vector<std::string> cache_from, extra_hosts, tags;  // tags: further names for the result
+  std::string network, target;
+  std::optional<std::int64_t> shm_size;
+  bool pull = false;
 };
+// The build of a service's build section, tagged `tag`.
+ImageBuild image_build_of(const compose::BuildSpec& spec, const std::string& tag, bool no_cache);
+// The name the Dockerfile of a dockerfile_inline gets in the context.
+inline constexpr const char* kInlineDockerfile = ".llmspell-dockerfile-inline";
 // Builds unless an image of that tag was built from the same context; removes the image it replaced
 // when nothing uses it any more.
 BuildReport::Image build_image(Context& ctx, const ImageBuild& build);

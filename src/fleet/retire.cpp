@@ -3,7 +3,7 @@
 namespace fleet {
 
 void retire_container(engine::Api& client, const std::string& id, const std::string& state,
-                      std::optional<int> timeout_seconds) {
+                      std::optional<int> timeout_seconds, const std::function<void()>& before_stop) {
   try {
     if (state == "paused") {
       // Thawed first so it can act on SIGTERM. It may have been unpaused since it was observed (the
@@ -15,6 +15,7 @@ void retire_container(engine::Api& client, const std::string& id, const std::str
       } catch (const engine::EngineError&) {
       }
     }
+    if ((state == "running" || state == "paused") && before_stop) before_stop();
     if (state == "running" || state == "paused" || state == "restarting")
       client.stop_container(id, timeout_seconds);
     client.remove_container(id, {.force = true});

@@ -3,6 +3,7 @@
 #include "fleet/executor.hpp"
 #include "fleet/labels.hpp"
 #include "fleet/operations.hpp"
+#include "fleet/service_checks.hpp"
 #include "util/poll.hpp"
 #include "util/units.hpp"
 
@@ -45,20 +46,62 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
       throw InvalidInput(p.source_name + ":" + std::to_string(p.line_of(path + ".mem_limit")) + ": " + path +
                          ".mem_limit: the engine needs at least 6 MiB");
   }
-  // Every image checked before any is built: a refusal changes nothing.
-  std::vector<std::string> to_build;
+  // Settings the engine would refuse or drop, secrets and configs that cannot be placed.
+  const engine::ApiVersion api =
+      engine::negotiate_api_version(engine::ApiVersion::parse(ctx.client.ping().api_version));
+  std::vector<std::string> warnings;
+  check_services(p, sel, api, warnings);
+  check_networks(p, sel, api);
+  for (const auto& w : warnings) ctx.warn("Compose file", w);
+
+  // Every image checked before any is pulled or built: a refusal changes nothing. pull_policy: never
+  // wants the image here; always pulls it (there may be no registry: then it fails and says so);
+  // build builds it every time; missing, if_not_present and the daily/weekly/every_<n> ones (whose
+  // last pull the engine does not record) pull nothing and build what is missing.
+  std::vector<std::string> to_build, to_pull;
   for (const auto& name : sel.targeted) {
     const compose::Service& s = p.services.at(name);
+    const std::string policy = "services." + name + ".pull_policy " + s.pull_policy;
+    if (s.pull_policy == "build") {
+      if (!s.build) throw InvalidInput(policy + ": the service has no build section");
+      to_build.push_back(name);
+      continue;
+    }
+    if (s.pull_policy == "always") {
+      to_pull.push_back(name);
+      continue;
+    }
     try {
       engine::ImageInspect image = ctx.client.inspect_image(s.image);
       check_image_labels(image, s.image);
       image_ids[name] = image.id;
     } catch (const engine::NotFoundError&) {
+      if (s.pull_policy == "never")
+        throw InvalidInput(policy + ": image " + s.image + " is not on this engine (and is never pulled)");
       if (!s.build)
         throw InvalidInput("image " + s.image + " of service " + name +
                            " is not on this engine and the service has no build section");
       to_build.push_back(name);
     }
+  }
+  if (auto refused = unsupported_build_keys(p, to_build); !refused.empty()) {
+    std::string message;
+    for (const auto& line : refused) message += (message.empty() ? "" : "\n") + line;
+    throw InvalidInput(message);
+  }
+  for (const auto& name : to_pull) {
+    const compose::Service& s = p.services.at(name);
+    ctx.progress({"Image " + s.image, "Pulling", ProgressEvent::Kind::Working});
+    try {
+      ctx.client.pull_image(s.image);
+    } catch (const engine::EngineError& e) {
+      throw OperationFailed("services." + name + ".pull_policy always: cannot pull " + s.image + ": " +
+                            (e.daemon_message().empty() ? std::string(e.what()) : e.daemon_message()));
+    }
+    engine::ImageInspect image = ctx.client.inspect_image(s.image);
+    check_image_labels(image, s.image);
+    image_ids[name] = image.id;
+    ctx.progress({"Image " + s.image, "Pulled", ProgressEvent::Kind::Done});
   }
   for (const auto& name : to_build) {
     build(ctx, p, {.names = {name}}, false);

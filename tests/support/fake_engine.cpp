@@ -686,8 +686,10 @@ std::vector<engine::ContainerSummary> FakeEngine::list_containers(
   return out;
 }
 
-engine::CreateContainerResult FakeEngine::create_container(const std::string& name_asked, const json& body) {
+engine::CreateContainerResult FakeEngine::create_container(const std::string& name_asked, const json& body,
+                                                           const std::string& platform) {
   std::lock_guard lock(mu_);
+  if (!platform.empty()) not_in_fake("create with a platform");
   enter("create " + (name_asked.empty() ? std::string("<unnamed>") : name_asked));
   const std::string what = "create container " + name_asked;
   if (!name_asked.empty() && !valid_container_name(name_asked))
@@ -989,6 +991,10 @@ std::string FakeEngine::exec_create(const std::string&, const engine::ExecOption
 void FakeEngine::exec_start(const std::string&, bool, const engine::OutputSink&) {
   not_in_fake("exec_start");
 }
+void FakeEngine::exec_start_detached(const std::string&) {
+  not_in_fake("exec_start_detached");
+}
+
 engine::ExecInspect FakeEngine::exec_inspect(const std::string&) {
   not_in_fake("exec_inspect");
 }
@@ -1117,6 +1123,22 @@ std::vector<engine::ImageSummary> FakeEngine::list_images(const engine::Filters&
   return out;
 }
 
+void FakeEngine::tag_image(const std::string& source, const std::string& target) {
+  std::lock_guard lock(mu_);
+  enter("tag_image " + source + " " + target);
+  FakeImage& image = image_or_throw(source, "tag image " + source, "No such image: " + source);
+  const std::string t = normalize_tag(target);
+  for (auto& other : images_) std::erase(other.tags, t);
+  image.tags.push_back(t);
+}
+
+void FakeEngine::pull_image(const std::string& reference, const engine::ProgressSink&) {
+  std::lock_guard lock(mu_);
+  enter("pull_image " + reference);
+  fail(500, "Get \"https://registry-1.docker.io/v2/\": dial tcp: lookup registry-1.docker.io: no such host",
+       "pull image " + reference);
+}
+
 void FakeEngine::remove_image(const std::string& name, bool force) {
   std::lock_guard lock(mu_);
   enter("remove_image " + name);
@@ -1220,6 +1242,14 @@ void FakeEngine::remove_network(const std::string& ref) {
   std::erase_if(networks_, [&](const FakeNetwork& x) { return x.id == id; });
 }
 
+void FakeEngine::connect_endpoint(const std::string& network, const std::string& container,
+                                  const nlohmann::json& endpoint_settings) {
+  std::vector<std::string> aliases;
+  if (endpoint_settings.is_object() && endpoint_settings.contains("Aliases"))
+    aliases = endpoint_settings["Aliases"].get<std::vector<std::string>>();
+  connect_network(network, container, aliases);
+}
+
 void FakeEngine::connect_network(const std::string& network, const std::string& container,
                                  const std::vector<std::string>&) {
   std::lock_guard lock(mu_);
@@ -1250,7 +1280,9 @@ void FakeEngine::disconnect_network(const std::string& network, const std::strin
 // --- volumes
 
 engine::VolumeInfo FakeEngine::create_volume(const std::string& name_asked, const engine::Labels& labels,
-                                             const std::string& driver) {
+                                             const std::string& driver,
+                                             const std::map<std::string, std::string>& driver_opts) {
+  if (!driver_opts.empty()) not_in_fake("create_volume with driver options");
   std::lock_guard lock(mu_);
   enter("create_volume " + name_asked);
   const std::string name = name_asked.empty() ? new_id("volume") : name_asked;

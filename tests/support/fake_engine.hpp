@@ -138,8 +138,8 @@ class FakeEngine : public engine::Api {
 
   std::vector<engine::ContainerSummary> list_containers(
       const engine::ListContainersOptions& options = {}) override;
-  engine::CreateContainerResult create_container(const std::string& name,
-                                                 const nlohmann::json& body) override;
+  engine::CreateContainerResult create_container(const std::string& name, const nlohmann::json& body,
+                                                 const std::string& platform = "") override;
   bool start_container(const std::string& id) override;
   bool stop_container(const std::string& id, std::optional<int> timeout_seconds = std::nullopt) override;
   void kill_container(const std::string& id, const std::string& signal = "SIGKILL") override;
@@ -164,6 +164,7 @@ class FakeEngine : public engine::Api {
 
   std::string exec_create(const std::string& container_id, const engine::ExecOptions& options) override;
   void exec_start(const std::string& exec_id, bool tty, const engine::OutputSink& sink) override;
+  void exec_start_detached(const std::string& exec_id) override;
   engine::ExecInspect exec_inspect(const std::string& exec_id) override;
   void exec_attach(const std::string& exec_id, bool tty, int stdin_fd, const engine::OutputSink& sink,
                    const std::function<void()>& tick = nullptr) override;
@@ -180,6 +181,9 @@ class FakeEngine : public engine::Api {
   engine::ImageInspect inspect_image(const std::string& name) override;
   std::vector<engine::ImageSummary> list_images(const engine::Filters& filters = {}) override;
   void remove_image(const std::string& name, bool force = false) override;
+  void tag_image(const std::string& source, const std::string& target) override;
+  // There is no registry: every pull fails as the real engine's does here.
+  void pull_image(const std::string& reference, const engine::ProgressSink& progress = nullptr) override;
 
   std::string create_network(const engine::NetworkCreateOptions& options) override;
   engine::NetworkInfo inspect_network(const std::string& id) override;
@@ -187,11 +191,14 @@ class FakeEngine : public engine::Api {
   void remove_network(const std::string& id) override;
   void connect_network(const std::string& network, const std::string& container,
                        const std::vector<std::string>& aliases = {}) override;
+  void connect_endpoint(const std::string& network, const std::string& container,
+                        const nlohmann::json& endpoint_settings) override;
   void disconnect_network(const std::string& network, const std::string& container,
                           bool force = false) override;
 
   engine::VolumeInfo create_volume(const std::string& name, const engine::Labels& labels = {},
-                                   const std::string& driver = "local") override;
+                                   const std::string& driver = "local",
+                                   const std::map<std::string, std::string>& driver_opts = {}) override;
   std::vector<engine::VolumeInfo> list_volumes(const engine::Filters& filters = {}) override;
   void remove_volume(const std::string& name, bool force = false) override;
 

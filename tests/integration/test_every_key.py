@@ -1,0 +1,179 @@
+"""tests/compose/good/every-key.yml through the command line against the real engine.
+
+`up` creates db, web and side; the containers are inspected (HostConfig, Config, endpoint settings,
+the network's IPAM) and looked into (secrets, the config, the post_start hook's file, /etc/hosts, the
+linked name, the shared namespace); `down` runs web's pre_stop hook. Everything carries this run's
+test labels and is removed at the end whatever happened (down, then by label).
+
+Until the compose loader reads every key of the file, `config` refuses it: the test then says which
+key and skips rather than fail.
+"""
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+CLI = os.environ["FLEET_CLI"]
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FILE = os.path.join(SOURCE, "tests", "compose", "good", "every-key.yml")
+SESSION = f"everykey{os.getpid()}-{int(time.time())}"
+PROJECT = SESSION.lower()
+THIRD = random.randint(1, 250)
+ENV = dict(os.environ,
+           FLEET_TEST_SESSION=SESSION,
+           FLEET_TEST_PID=str(os.getpid()),
+           FLEET_TEST_EXPIRES=str(int(time.time()) + 3600),
+           EVERY_KEY_SUBNET=f"172.28.{THIRD}.0/24",
+           EVERY_KEY_PREFIX=f"172.28.{THIRD}.",
+           EVERY_KEY_TOKEN="env-secret-content")
+
+
+def engine_call(method, path):
+    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    if host.startswith("tcp://"):
+        conn = http.client.HTTPConnection(host[len("tcp://"):], timeout=60)
+    else:
+        conn = http.client.HTTPConnection("localhost", timeout=60)
+        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.sock.connect(host[len("unix://"):])
+    conn.request(method, path)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    if response.status == 404:
+        return None
+    if response.status >= 400:
+        raise RuntimeError(f"{method} {path}: {response.status} {body!r}")
+    return json.loads(body) if body else None
+
+
+def labelled(kind, label):
+    filters = urllib.parse.quote(json.dumps({"label": [label]}))
+    path = {"containers": "/containers/json?all=1&filters=", "networks": "/networks?filters="}[kind]
+    return engine_call("GET", path + filters) or []
+
+
+def remove_everything():
+    for label in (f"com.docker.compose.project={PROJECT}", f"dev.llmspell.fleet-test.session={SESSION}"):
+        for c in labelled("containers", label):
+            engine_call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
+        for n in labelled("networks", label):
+            try:
+                engine_call("DELETE", f"/networks/{n['Id']}")
+            except RuntimeError:
+                pass
+
+
+class EveryKey(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="fleet-every-key-")
+        cls.home = os.path.join(cls.dir, "home")
+        shutil.copy(FILE, os.path.join(cls.dir, "docker-compose.yml"))
+        with open(os.path.join(cls.dir, "pw.txt"), "w") as f:
+            f.write("file-secret-content\n")
+        os.makedirs(os.path.join(cls.dir, "hooks"))
+        os.chmod(os.path.join(cls.dir, "hooks"), 0o777)
+        ENV["LLMSPELL_FLEET_HOME"] = cls.home
+        remove_everything()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.fleet("down")
+        finally:
+            remove_everything()
+            shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def fleet(cls, *args):
+        return subprocess.run([CLI, "-f", os.path.join(cls.dir, "docker-compose.yml"), "-p", PROJECT, *args],
+                              env=ENV, capture_output=True, text=True, timeout=300)
+
+    def inspect(self, service):
+        return engine_call("GET", f"/containers/{PROJECT}-{service}-1/json")
+
+    def exec(self, service, *cmd):
+        out = subprocess.run(["docker", "exec", f"{PROJECT}-{service}-1", *cmd], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return out.stdout.strip()
+
+    def test_every_key(self):
+        config = self.fleet("config")
+        if config.returncode != 0:
+            raise unittest.SkipTest("the compose loader does not read every key yet: " + config.stderr.strip())
+        # The secret's value is not shown by `config`.
+        self.assertNotIn("env-secret-content", config.stdout)
+
+        up = self.fleet("up")
+        self.assertEqual(up.returncode, 0, up.stdout + up.stderr)
+        self.assertNotIn("env-secret-content", up.stdout + up.stderr)
+
+        web = self.inspect("web")
+        host, cfg = web["HostConfig"], web["Config"]
+        self.assertTrue(host["Init"])
+        self.assertTrue(cfg["Tty"])
+        self.assertTrue(cfg["OpenStdin"])
+        self.assertEqual(cfg["Hostname"], "web-host")
+        self.assertEqual(cfg["Domainname"], "fleet.test")
+        self.assertEqual(host["Dns"], ["10.0.0.2"])
+        self.assertEqual(host["DnsSearch"], ["fleet.test"])
+        self.assertEqual(host["DnsOptions"], ["ndots:2"])
+        self.assertEqual(host["ExtraHosts"], ["registry.fleet.test:10.1.2.3"])
+        self.assertEqual(host["Ulimits"], [{"Name": "nofile", "Soft": 1024, "Hard": 2048}])
+        self.assertEqual(host["Sysctls"], {"net.ipv4.ip_unprivileged_port_start": "80"})
+        self.assertEqual(host["ShmSize"], 32 * 1024 * 1024)
+        self.assertEqual(host["Tmpfs"], {"/scratch": "size=8388608,mode=1777"})
+        self.assertEqual(host["GroupAdd"], ["1234"])
+        self.assertEqual(host["OomScoreAdj"], 300)
+        self.assertEqual(cfg["Healthcheck"]["Interval"], 1000000000)
+        # No test in the file: the engine filled in the image's.
+        image = engine_call("GET", "/images/llmspell-fleet-test:latest/json")
+        self.assertEqual(cfg["Healthcheck"]["Test"], image["Config"]["Healthcheck"]["Test"])
+        endpoint = web["NetworkSettings"]["Networks"][f"{PROJECT}_default"]
+        self.assertEqual(endpoint["IPAddress"], ENV["EVERY_KEY_PREFIX"] + "50")
+        self.assertIn("www", endpoint["Aliases"])
+        self.assertEqual(endpoint["Links"][0], f"{PROJECT}-db-1:database")
+        network = engine_call("GET", f"/networks/{PROJECT}_default")
+        self.assertEqual(network["IPAM"]["Config"][0]["Subnet"], ENV["EVERY_KEY_SUBNET"])
+        self.assertNotIn("env-secret-content", json.dumps(web))
+
+        self.assertEqual(self.exec("web", "cat", "/run/secrets/pw"), "file-secret-content")
+        self.assertEqual(self.exec("web", "cat", "/run/secrets/token"), "env-secret-content")
+        self.assertEqual(self.exec("web", "stat", "-c", "%u:%g %a", "/run/secrets/token"), "1000:1000 400")
+        self.assertEqual(self.exec("web", "cat", "/etc/app.conf"), "answer = 42")
+        self.assertEqual(self.exec("web", "cat", "/tmp/post_start"), "started")
+        # The container's first process: an exec's own NOFILE is racy on runc 1.1 (opencontainers/runc#4195).
+        self.assertEqual(self.exec("web", "sh", "-c", "grep 'open files' /proc/1/limits | tr -s ' ' | cut -d' ' -f4,5"),
+                         "1024 2048")
+        self.assertIn("registry.fleet.test", self.exec("web", "cat", "/etc/hosts"))
+        db_ip = self.inspect("db")["NetworkSettings"]["Networks"][f"{PROJECT}_default"]["IPAddress"]
+        self.assertIn(db_ip, self.exec("web", "nslookup", "database", "127.0.0.11"))
+
+        side = self.inspect("side")
+        self.assertTrue(side["HostConfig"]["NetworkMode"].startswith("container:"))
+        self.assertEqual(side["HostConfig"]["VolumesFrom"], [f"{PROJECT}-db-1:ro"])
+        self.assertEqual(self.exec("side", "hostname"), "db-host")
+
+        down = self.fleet("down")
+        self.assertEqual(down.returncode, 0, down.stdout + down.stderr)
+        with open(os.path.join(self.dir, "hooks", "pre_stop")) as f:
+            self.assertEqual(f.read().strip(), "stopping")
+        self.assertEqual(labelled("containers", f"com.docker.compose.project={PROJECT}"), [])
+
+
+if __name__ == "__main__":
+    result = unittest.main(verbosity=2, exit=False).result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    # ctest's SKIP_RETURN_CODE: a skip shows as one, not as a pass.
+    sys.exit(77 if result.skipped else 0)
