@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -12,6 +14,15 @@
 
 namespace fleet::cli {
 namespace {
+
+// The file `docker compose` would read without -f: COMPOSE_FILE, else the first of its default names
+// in the current folder; else the fleet's own project file.
+std::string default_compose_file(const std::string& fleet_default) {
+  if (const char* env = std::getenv("COMPOSE_FILE"); env && *env) return env;
+  for (const char* name : {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
+    if (std::filesystem::exists(name)) return name;
+  return fleet_default;
+}
 
 const std::vector<std::string> kValueOptions = {"-H", "--host",         "-f",        "--file",
                                                 "-p", "--project-name", "--profile", "--log-level"};
@@ -59,7 +70,10 @@ int run(int argc, char** argv) {
   FleetOptions g;
   app.add_option("-H,--host", g.docker_host,
                  "Docker engine address (default: $DOCKER_HOST or unix:///var/run/docker.sock)");
-  app.add_option("-f,--file", g.compose_file, "compose file (default compose/docker-compose.yml)");
+  auto* file_option = app.add_option(
+      "-f,--file", g.compose_file,
+      "compose file (default: $COMPOSE_FILE, else compose.yaml, compose.yml, docker-compose.yaml or "
+      "docker-compose.yml here, else compose/docker-compose.yml)");
   app.add_option("-p,--project-name", g.project_name,
                  "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
   app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
@@ -336,6 +350,8 @@ int run(int argc, char** argv) {
     int code = app.exit(e);  // prints help or the parse error
     return code == 0 ? kExitOk : kExitBadInput;
   }
+
+  if (file_option->count() == 0) g.compose_file = default_compose_file(g.compose_file);
 
   try {
     Progress progress(stderr);

@@ -183,6 +183,8 @@ int cmd_shell(Fleet& fleet, std::vector<std::string> args, int index) {
   if (args.empty()) throw UsageError("shell KERNEL|SERVICE|CONTAINER [CMD...]");
   ShellOptions o{.target = args.front(), .index = index};
   o.command.assign(args.begin() + 1, args.end());
+  // `shell web -- cat f`: the separator ends the options, it is not part of CMD.
+  if (!o.command.empty() && o.command.front() == "--") o.command.erase(o.command.begin());
   bool interactive = o.command.empty();
   o.tty = interactive && ::isatty(0) == 1 && ::isatty(1) == 1;
   o.stdin_fd = interactive ? 0 : -1;

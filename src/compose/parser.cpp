@@ -1120,9 +1120,10 @@ class Parser {
           a.driver_opts = key_values(f.value, q, false);
         else if (f.key == "priority")
           a.priority = static_cast<int>(integer(f.value, q, std::numeric_limits<int>::min()));
-        else if (f.key == "gw_priority" || f.key == "interface_name")
-          text(f.value, q);  // need newer engines than this one; compose ignores them there too
-        else
+        else if (f.key == "gw_priority" || f.key == "interface_name") {
+          text(f.value, q);
+          note(q, "needs a newer engine (API 1.48/1.49) than the fleet drives; ignored");
+        } else
           fail(f.line, q,
                unknown_key_message(
                    f.key, {"aliases", "ipv4_address", "ipv6_address", "mac_address", "link_local_ips",
@@ -1255,7 +1256,7 @@ class Parser {
   }
 
   // --- settings added with the whole specification -----------------------------------------
-  void note(const std::string& path, const std::string& message) {
+  void note(const std::string& path, const std::string& message) const {
     std::string line = path + " " + message;
     if (std::find(project_.notes.begin(), project_.notes.end(), line) == project_.notes.end())
       project_.notes.push_back(line);

@@ -1,4 +1,5 @@
-// "did you mean ...?" for a key the compose file misspelled: the nearest known key by edit distance.
+// "did you mean ...?" for a key the compose file misspelled: the nearest known key by edit distance
+// (util/suggest.hpp), with the message the loader gives.
 #pragma once
 
 #include <string>

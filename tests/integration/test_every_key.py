@@ -106,6 +106,10 @@ class EveryKey(unittest.TestCase):
     def test_every_key(self):
         config = self.fleet("config")
         self.assertEqual(config.returncode, 0, config.stderr)
+        # Without -f, the compose file of the current folder, as docker compose finds it.
+        here = subprocess.run([CLI, "config", "--services"], cwd=self.dir, env=ENV, capture_output=True, text=True,
+                              timeout=60)
+        self.assertEqual(here.stdout.split(), ["db", "side", "web"], here.stderr)
         # The secret's value is not shown by `config`.
         self.assertNotIn("env-secret-content", config.stdout)
 
@@ -143,6 +147,9 @@ class EveryKey(unittest.TestCase):
         self.assertNotIn("env-secret-content", json.dumps(web))
 
         self.assertEqual(self.exec("web", "cat", "/run/secrets/pw"), "file-secret-content")
+        # The fleet's own shell, with the separator docker users type.
+        shell = self.fleet("shell", "web", "--", "cat", "/run/secrets/pw")
+        self.assertEqual((shell.returncode, shell.stdout.strip()), (0, "file-secret-content"), shell.stderr)
         self.assertEqual(self.exec("web", "cat", "/run/secrets/token"), "env-secret-content")
         self.assertEqual(self.exec("web", "stat", "-c", "%u:%g %a", "/run/secrets/token"), "1000:1000 400")
         self.assertEqual(self.exec("web", "cat", "/etc/app.conf"), "answer = 42")
