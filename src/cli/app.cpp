@@ -17,10 +17,24 @@ namespace {
 
 // The file `docker compose` would read without -f: COMPOSE_FILE, else the first of its default names
 // in the current folder; else the fleet's own project file.
+// The fleet reads one file: what compose would merge in besides is named, not silently dropped.
 std::string default_compose_file(const std::string& fleet_default) {
-  if (const char* env = std::getenv("COMPOSE_FILE"); env && *env) return env;
+  if (const char* env = std::getenv("COMPOSE_FILE"); env && *env) {
+    std::string files = env;
+    if (files.find(':') != std::string::npos)
+      throw UsageError("COMPOSE_FILE names several files (" + files +
+                       "); the fleet reads one: name it with -f");
+    return files;
+  }
   for (const char* name : {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
-    if (std::filesystem::exists(name)) return name;
+    if (std::filesystem::exists(name)) {
+      std::string stem = std::string(name).substr(0, std::string(name).rfind('.'));
+      for (const char* ext : {".yaml", ".yml"})
+        if (std::filesystem::exists(stem + ".override" + ext))
+          std::cerr << "llmspell-fleet: warning: " << stem << ".override" << ext
+                    << " is not merged: the fleet reads " << name << " alone\n";
+      return name;
+    }
   return fleet_default;
 }
 
@@ -351,7 +365,12 @@ int run(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitBadInput;
   }
 
-  if (file_option->count() == 0) g.compose_file = default_compose_file(g.compose_file);
+  try {
+    if (file_option->count() == 0) g.compose_file = default_compose_file(g.compose_file);
+  } catch (const UsageError& e) {
+    std::cerr << "llmspell-fleet: " << e.what() << "\n";
+    return kExitBadInput;
+  }
 
   try {
     Progress progress(stderr);

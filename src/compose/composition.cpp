@@ -107,6 +107,7 @@ YamlNode as_mapping(const YamlNode& n, bool key_value) {
     std::string key = item.scalar;
     YamlNode value;
     value.line = item.line;
+    if (!key_value) value.kind = YamlNode::Kind::Mapping;  // a named network or dependency, no settings
     if (key_value) {
       if (auto eq = key.find('='); eq != std::string::npos) {
         value = scalar(key.substr(eq + 1), item.line);
@@ -146,8 +147,33 @@ std::string identity(const YamlNode& item, const std::string& path) {
 
 }  // namespace
 
+namespace {
+// `build: ./dir` is `build: {context: ./dir}`, so a string and a mapping merge.
+YamlNode as_build_mapping(const YamlNode& n) {
+  if (!n.is_scalar()) return n;
+  YamlNode out;
+  out.kind = YamlNode::Kind::Mapping;
+  out.line = n.line;
+  out.entries.push_back({"context", n.line, n});
+  return out;
+}
+std::string scalar_at(const YamlNode& n, std::string_view key) {
+  const YamlNode* v = n.find(key);
+  return v && v->is_scalar() ? v->scalar : "";
+}
+}  // namespace
+
 YamlNode merge_nodes(const YamlNode& base, const YamlNode& over, const std::string& path) {
   if (over.tag == "!override" || kReplacedKeys.count(path)) return over;
+  // Extension keys are replaced whole, as compose does (x-fleet's opt-ins are not inherited piecemeal).
+  if (auto dot = path.rfind('.'); path.compare(dot == std::string::npos ? 0 : dot + 1, 2, "x-") == 0)
+    return over;
+  if (path == "services.*.build")
+    return merge_nodes(as_build_mapping(base), as_build_mapping(over), "services.*.build.");
+  // Another log driver's options mean nothing to this one.
+  if (path == "services.*.logging" && base.is_map() && over.is_map() && !scalar_at(over, "driver").empty() &&
+      scalar_at(over, "driver") != scalar_at(base, "driver"))
+    return over;
   if (kKeyValueKeys.count(path) || kNameListKeys.count(path))
     return merge_nodes(as_mapping(base, kKeyValueKeys.count(path) > 0),
                        as_mapping(over, kKeyValueKeys.count(path) > 0),
@@ -185,6 +211,9 @@ YamlNode merge_nodes(const YamlNode& base, const YamlNode& over, const std::stri
 }
 
 namespace {
+
+// A chain of extends this long is a generated file, not a design: refused before it exhausts the stack.
+constexpr std::size_t kMaxExtendsDepth = 64;
 
 class Composer {
  public:
@@ -262,6 +291,9 @@ class Composer {
     }
     if (base_name.empty()) fail(where, ext->line, key, "needs the service to extend");
 
+    if (chain.size() >= kMaxExtendsDepth)
+      fail(where, ext->line, key,
+           "extends goes deeper than " + std::to_string(kMaxExtendsDepth) + " services");
     chain.emplace_back(file, name);
     YamlNode base;
     if (base_file == file) {
@@ -321,9 +353,10 @@ class Composer {
             files = paths(e.value);
           else if (e.key == "env_file")
             env_files = paths(e.value);
-          else if (e.key == "project_directory")
+          else if (e.key == "project_directory") {
+            if (!e.value.is_scalar()) fail(shown_, e.line, k, "must be one folder");
             project_dir = paths(e.value).front();
-          else
+          } else
             fail(shown_, e.line, k, "unknown key (path, env_file, project_directory are)");
         }
       } else {

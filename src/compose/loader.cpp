@@ -1,5 +1,7 @@
 #include "compose/loader.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -47,9 +49,7 @@ std::string choose_project_name(const Project& p, const Environment& env,
 
 // What a kernel must never get from a compose file unless the operator says so (x-fleet.allow_unsafe).
 void refuse_unsafe(const Project& p, const Service& s, const std::string& file) {
-  auto allowed = s.extensions.contains("x-fleet") && s.extensions["x-fleet"].is_object() &&
-                 s.extensions["x-fleet"].value("allow_unsafe", false);
-  if (allowed) return;
+  if (s.allows_unsafe()) return;
   std::string base = "services." + s.name;
   auto refuse = [&](const std::string& key, const std::string& what) {
     throw ComposeError(file, p.line_of(base + "." + key), base + "." + key,
@@ -67,13 +67,43 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
   for (const char* key : {"post_start", "pre_stop"})
     for (const auto& hook : key[1] == 'o' ? s.post_start : s.pre_stop)
       if (hook.privileged) refuse(key, std::string("a privileged ") + key + " hook");
-  for (const auto& cap : s.cap_add)
-    if (cap == "ALL" || cap == "CAP_ALL" || cap == "SYS_ADMIN" || cap == "CAP_SYS_ADMIN")
-      refuse("cap_add", "cap_add " + cap);
+  for (const auto& cap : s.cap_add) {
+    // The engine reads capabilities in any case, with or without CAP_.
+    std::string name = cap;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (name.rfind("CAP_", 0) == 0) name = name.substr(4);
+    if (name == "ALL" || name == "SYS_ADMIN") refuse("cap_add", "cap_add " + cap);
+  }
+  auto binds_host = [](const Service& x) {
+    return std::any_of(x.volumes.begin(), x.volumes.end(), [](const VolumeMount& v) {
+      return v.type == "bind" && (v.source == "/" || v.source.find("docker.sock") != std::string::npos);
+    });
+  };
   for (const auto& v : s.volumes) {
     if (v.type != "bind") continue;
     if (v.source == "/") refuse("volumes", "binding the host's / ");
     if (v.source.find("docker.sock") != std::string::npos) refuse("volumes", "binding the Docker socket");
+  }
+  // What another container has reaches this one through a shared namespace or its volumes: another
+  // service's only when that one is safe, an arbitrary container's never.
+  for (const char* key : {"network_mode", "pid", "ipc"}) {
+    const std::string& mode = key[0] == 'n' ? s.network_mode : key[0] == 'p' ? s.pid : s.ipc;
+    if (mode.rfind("container:", 0) == 0) refuse(key, "joining another container's namespace (" + mode + ")");
+    if (mode.rfind("service:", 0) != 0) continue;
+    auto donor = p.services.find(mode.substr(8));
+    if (donor == p.services.end()) continue;  // check_references names it
+    const std::string& theirs = key[0] == 'n'   ? donor->second.network_mode
+                                : key[0] == 'p' ? donor->second.pid
+                                                : donor->second.ipc;
+    if (theirs == "host") refuse(key, "sharing " + mode.substr(8) + "'s host " + key + " namespace");
+  }
+  for (const auto& from : s.volumes_from) {
+    if (from.rfind("container:", 0) == 0)
+      refuse("volumes_from", "another container's volumes (" + from + ")");
+    auto donor = p.services.find(from.substr(0, from.find(':')));
+    if (donor != p.services.end() && binds_host(donor->second))
+      refuse("volumes_from",
+             "the volumes of " + donor->first + ", which binds the host's / or the Docker socket,");
   }
 }
 
@@ -163,6 +193,8 @@ void validate(Project& p, const std::string& file) {
 
 void validate_included(const YamlNode& tree, const std::filesystem::path& file,
                        const std::filesystem::path& project_dir, const Environment& env) {
+  const YamlNode* services = tree.find("services");
+  if (!services || services->is_null()) return;  // a file of networks or volumes only is fine
   Project p;
   p.file = file;
   p.working_dir = project_dir;

@@ -184,6 +184,13 @@ struct Service {
   nlohmann::json extensions = nlohmann::json::object();  // x-* keys, x-fleet among them
 
   int replica_count() const { return replicas.value_or(1); }
+  // x-fleet: {allow_unsafe: true}, the operator's opt-in to what fleet services are refused.
+  bool allows_unsafe() const {
+    auto x = extensions.find("x-fleet");
+    if (x == extensions.end() || !x->is_object()) return false;
+    auto flag = x->find("allow_unsafe");
+    return flag != x->end() && flag->is_boolean() && flag->get<bool>();
+  }
 };
 
 struct NetworkDef {

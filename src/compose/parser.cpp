@@ -713,8 +713,7 @@ class Parser {
         fail(e.line, p, unknown_key_message(k, kServiceKeys, false));
     }
     if (api_socket_line) {
-      auto x = s.extensions.find("x-fleet");
-      if (x == s.extensions.end() || !x->is_object() || !x->value("allow_unsafe", false))
+      if (!s.allows_unsafe())
         fail(api_socket_line, path + ".use_api_socket",
              "the Docker socket is refused for fleet services (x-fleet: {allow_unsafe: true} allows it)");
       s.volumes.push_back(
@@ -1087,7 +1086,7 @@ class Parser {
     if (r == "no" || r == "always" || r == "unless-stopped" || r == "on-failure") return r;
     if (r.rfind("on-failure:", 0) == 0) {
       std::string count = r.substr(11);
-      if (!count.empty() && std::all_of(count.begin(), count.end(), ::isdigit)) return r;
+      if (!count.empty() && count.size() <= 9 && std::all_of(count.begin(), count.end(), ::isdigit)) return r;
     }
     fail(n, path, "\"" + r + "\" is not no, always, on-failure[:N] or unless-stopped");
   }
@@ -1226,7 +1225,7 @@ class Parser {
           if (f.key == "condition")
             condition = text(f.value, q);
           else if (f.key == "max_attempts")
-            attempts = integer(f.value, q, 0);
+            attempts = between(f.value, q, 0, 999'999'999);
           else if (f.key == "delay" || f.key == "window")
             duration(f.value, q);
           else
@@ -1660,11 +1659,8 @@ class Parser {
         fail(e.line, path,
              std::string("needs exactly one of file, environment") + (configs ? ", content" : "") +
                  " or external");
-      if (!d.environment.empty()) {
-        d.environment_value = env_.get(d.environment);
-        if (!d.environment_value)
-          fail(e.line, path + ".environment", "the variable " + d.environment + " is not set");
-      }
+      // An unset variable is an error only where the secret is placed (`up`), as compose does.
+      if (!d.environment.empty()) d.environment_value = env_.get(d.environment);
       if (d.name.empty()) d.name = e.key;
       out[e.key] = d;
     }

@@ -249,9 +249,10 @@ configs:
   // The secret's value is never part of what `config` prints.
   CHECK(to_json(p).dump().find("s3cr3t") == std::string::npos);
 
-  CHECK_THROWS_WITH(
-      load("services:\n  a:\n    image: x\n    secrets: [k]\nsecrets:\n  k: {environment: UNSET_VAR}\n"),
-      Catch::Contains("secrets.k.environment: the variable UNSET_VAR is not set"));
+  // An unset variable is an error only where the secret is placed (`up`): config, ps and down still work.
+  Project unset =
+      load("services:\n  a:\n    image: x\n    secrets: [k]\nsecrets:\n  k: {environment: UNSET_VAR}\n");
+  CHECK_FALSE(unset.secrets.at("k").environment_value);
 }
 
 TEST_CASE("build keys the classic builder honours are read; the others are marked for build to refuse",
@@ -446,4 +447,41 @@ TEST_CASE("a misspelt key names the nearest known one", "[compose][spec]") {
                     Catch::EndsWith("services.a.stdin_opn: unknown key; did you mean stdin_open?"));
   CHECK_THROWS_WITH(load("services:\n  a:\n    image: x\n    healthcheck: {tset: [CMD, 'true']}\n"),
                     Catch::Contains("did you mean test?"));
+}
+
+TEST_CASE("extends merges lists of dependencies, a build string with a mapping, and replaces x- keys",
+          "[compose][spec]") {
+  Project p = load(R"(
+services:
+  db: {image: postgres}
+  cache: {image: redis}
+  base:
+    build: ./app
+    depends_on: [db]
+    logging: {driver: syslog, options: {syslog-address: "udp://10.0.0.1:514"}}
+    x-fleet: {kernel: true, warm_pool: {size: 2}}
+  web:
+    extends: base
+    build: {args: {V: "1"}}
+    depends_on: [cache]
+    logging: {driver: json-file}
+    x-fleet: {kernel: true}
+)");
+  const Service& web = p.services.at("web");
+  REQUIRE(web.build);
+  CHECK(web.build->context == "/tmp/fleet-compose-spec/app");  // the base's context kept
+  CHECK(web.build->args.at("V") == "1");
+  CHECK(web.depends_on.count("db") == 1);
+  CHECK(web.depends_on.count("cache") == 1);
+  REQUIRE(web.logging);
+  CHECK(web.logging->driver == "json-file");
+  CHECK(web.logging->options.empty());  // syslog's options are not json-file's
+  CHECK(web.extensions.at("x-fleet") == nlohmann::json{{"kernel", true}});
+}
+
+TEST_CASE("an extends chain deeper than 64 is refused, not recursed without end", "[compose][spec]") {
+  std::string yaml = "services:\n  s0: {image: x}\n";
+  for (int i = 1; i <= 100; ++i)
+    yaml += "  s" + std::to_string(i) + ": {extends: s" + std::to_string(i - 1) + "}\n";
+  CHECK_THROWS_WITH(load(yaml), Catch::Contains("extends goes deeper than 64 services"));
 }
