@@ -47,6 +47,18 @@ std::string choose_project_name(const Project& p, const Environment& env,
   return folder;
 }
 
+// The settings that put a service in another's namespace: "host", "service:NAME" or "container:NAME".
+const std::pair<const char*, std::string Service::*> kNamespaceModes[] = {
+    {"network_mode", &Service::network_mode}, {"pid", &Service::pid}, {"ipc", &Service::ipc}};
+
+// What a bind gives away of the host: "" when nothing the fleet refuses.
+std::string host_bind(const VolumeMount& v) {
+  if (v.type != "bind") return "";
+  if (v.source == "/") return "binding the host's / ";
+  if (v.source.find("docker.sock") != std::string::npos) return "binding the Docker socket";
+  return "";
+}
+
 // What a kernel must never get from a compose file unless the operator says so (x-fleet.allow_unsafe).
 void refuse_unsafe(const Project& p, const Service& s, const std::string& file) {
   if (s.allows_unsafe()) return;
@@ -64,8 +76,9 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
   if (s.cgroup == "host") refuse("cgroup", "the host cgroup namespace");
   if (!s.devices.empty()) refuse("devices", "a host device");
   if (!s.device_cgroup_rules.empty()) refuse("device_cgroup_rules", "a device cgroup rule");
-  for (const char* key : {"post_start", "pre_stop"})
-    for (const auto& hook : key[1] == 'o' ? s.post_start : s.pre_stop)
+  for (const auto& [key, hooks] :
+       {std::pair{"post_start", &Service::post_start}, {"pre_stop", &Service::pre_stop}})
+    for (const auto& hook : s.*hooks)
       if (hook.privileged) refuse(key, std::string("a privileged ") + key + " hook");
   for (const auto& cap : s.cap_add) {
     // The engine reads capabilities in any case, with or without CAP_.
@@ -74,34 +87,25 @@ void refuse_unsafe(const Project& p, const Service& s, const std::string& file) 
     if (name.rfind("CAP_", 0) == 0) name = name.substr(4);
     if (name == "ALL" || name == "SYS_ADMIN") refuse("cap_add", "cap_add " + cap);
   }
-  auto binds_host = [](const Service& x) {
-    return std::any_of(x.volumes.begin(), x.volumes.end(), [](const VolumeMount& v) {
-      return v.type == "bind" && (v.source == "/" || v.source.find("docker.sock") != std::string::npos);
-    });
-  };
-  for (const auto& v : s.volumes) {
-    if (v.type != "bind") continue;
-    if (v.source == "/") refuse("volumes", "binding the host's / ");
-    if (v.source.find("docker.sock") != std::string::npos) refuse("volumes", "binding the Docker socket");
-  }
+  for (const auto& v : s.volumes)
+    if (auto what = host_bind(v); !what.empty()) refuse("volumes", what);
   // What another container has reaches this one through a shared namespace or its volumes: another
   // service's only when that one is safe, an arbitrary container's never.
-  for (const char* key : {"network_mode", "pid", "ipc"}) {
-    const std::string& mode = key[0] == 'n' ? s.network_mode : key[0] == 'p' ? s.pid : s.ipc;
+  for (const auto& [key, member] : kNamespaceModes) {
+    const std::string& mode = s.*member;
     if (mode.rfind("container:", 0) == 0) refuse(key, "joining another container's namespace (" + mode + ")");
     if (mode.rfind("service:", 0) != 0) continue;
     auto donor = p.services.find(mode.substr(8));
     if (donor == p.services.end()) continue;  // check_references names it
-    const std::string& theirs = key[0] == 'n'   ? donor->second.network_mode
-                                : key[0] == 'p' ? donor->second.pid
-                                                : donor->second.ipc;
-    if (theirs == "host") refuse(key, "sharing " + mode.substr(8) + "'s host " + key + " namespace");
+    if (donor->second.*member == "host")
+      refuse(key, "sharing " + mode.substr(8) + "'s host " + key + " namespace");
   }
   for (const auto& from : s.volumes_from) {
     if (from.rfind("container:", 0) == 0)
       refuse("volumes_from", "another container's volumes (" + from + ")");
     auto donor = p.services.find(from.substr(0, from.find(':')));
-    if (donor != p.services.end() && binds_host(donor->second))
+    if (donor != p.services.end() && std::any_of(donor->second.volumes.begin(), donor->second.volumes.end(),
+                                                 [](const VolumeMount& v) { return !host_bind(v).empty(); }))
       refuse("volumes_from",
              "the volumes of " + donor->first + ", which binds the host's / or the Docker socket,");
   }
@@ -118,10 +122,8 @@ void check_references(const Project& p, const Service& s, const std::string& fil
     if (!p.services.count(name)) fail(key, "names service \"" + name + "\", which is not defined");
     if (name == s.name) fail(key, "names the service itself");
   };
-  for (const char* key : {"network_mode", "pid", "ipc"}) {
-    const std::string& mode = key[0] == 'n' ? s.network_mode : key[0] == 'p' ? s.pid : s.ipc;
-    if (mode.rfind("service:", 0) == 0) service(key, mode.substr(8));
-  }
+  for (const auto& [key, member] : kNamespaceModes)
+    if ((s.*member).rfind("service:", 0) == 0) service(key, (s.*member).substr(8));
   if (!s.network_mode.empty() && !s.networks.empty())
     fail("network_mode", "network_mode and networks exclude each other");
   for (const auto& link : s.links) service("links", link.substr(0, link.find(':')));
@@ -129,11 +131,12 @@ void check_references(const Project& p, const Service& s, const std::string& fil
     std::string source = from.rfind("container:", 0) == 0 ? "" : from.substr(0, from.find(':'));
     if (!source.empty()) service("volumes_from", source);
   }
-  for (const auto& [key, defs] : {std::pair{"secrets", &p.secrets}, std::pair{"configs", &p.configs}})
-    for (const auto& g : key[0] == 's' ? s.secrets : s.configs)
-      if (!defs->count(g.source))
-        fail(key, std::string(key == std::string("secrets") ? "secret" : "config") + " \"" + g.source +
-                      "\" is not defined under the top-level " + key);
+  for (const auto& g : s.secrets)
+    if (!p.secrets.count(g.source))
+      fail("secrets", "secret \"" + g.source + "\" is not defined under the top-level secrets");
+  for (const auto& g : s.configs)
+    if (!p.configs.count(g.source))
+      fail("configs", "config \"" + g.source + "\" is not defined under the top-level configs");
 }
 
 void validate(Project& p, const std::string& file) {

@@ -18,6 +18,7 @@
 #include "engine/streams.hpp"
 #include "engine/types.hpp"
 #include "engine/url.hpp"
+#include "engine/version.hpp"
 
 namespace fleet::engine {
 
@@ -151,6 +152,8 @@ class Api {
 
   // --- system
   virtual PingResult ping() = 0;
+  // The API version requests use: the newest both sides speak, negotiated once.
+  virtual ApiVersion api_version() = 0;
   virtual VersionInfo version() = 0;
   virtual nlohmann::json info() = 0;
   // Streams events until `until` passes, cancel is set, or the sink returns false.

@@ -18,7 +18,7 @@ class Client final : public Api {
 
   const Endpoint& endpoint() const { return transport_.endpoint(); }
   // The version requests use; negotiated through /_ping on first use.
-  ApiVersion api_version();
+  ApiVersion api_version() override;
   long connections_opened() const { return transport_.connections_opened(); }
 
   // The Engine API (api.hpp documents each call).

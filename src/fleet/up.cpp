@@ -47,8 +47,7 @@ void check_against_engine(Context& ctx, const compose::Project& p, const compose
                          ".mem_limit: the engine needs at least 6 MiB");
   }
   // Settings the engine would refuse or drop, secrets and configs that cannot be placed.
-  const engine::ApiVersion api =
-      engine::negotiate_api_version(engine::ApiVersion::parse(ctx.client.ping().api_version));
+  const engine::ApiVersion api = ctx.client.api_version();
   std::vector<std::string> warnings;
   check_services(p, sel, api, warnings);
   check_networks(p, sel, api);

@@ -7,18 +7,17 @@ ports Jupyter chose, survives an interrupt and a restart, and is gone after shut
 launcher is killed outright. Kernels carry this run's test labels and are removed at the end.
 """
 import glob
-import http.client
 import json
 import os
-import queue
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
-import urllib.parse
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from engine_http import engine_call, labelled  # noqa: E402 (after the path is set)
 
 CLI = os.environ["FLEET_CLI"]
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,26 +36,8 @@ os.environ["JUPYTER_PATH"] = os.path.join(PREFIX, "share", "jupyter")
 from jupyter_client import KernelManager  # noqa: E402 (after JUPYTER_PATH is set)
 
 
-def engine_call(method, path):
-    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    if host.startswith("tcp://"):
-        conn = http.client.HTTPConnection(host[len("tcp://"):], timeout=60)
-    else:
-        conn = http.client.HTTPConnection("localhost", timeout=60)
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.connect(host[len("unix://"):])
-    conn.request(method, path)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    if response.status == 404:
-        return None
-    return json.loads(body) if body else None
-
-
 def containers(label):
-    filters = json.dumps({"label": [label]})
-    return engine_call("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(filters)) or []
+    return labelled("containers", label)
 
 
 def launched(km):

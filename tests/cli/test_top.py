@@ -10,14 +10,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import threading
 import time
 import unittest
-import urllib.parse
-import http.client
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from engine_http import engine_call, labelled  # noqa: E402 (after the path is set)
 
 CLI = os.environ["FLEET_CLI"]
 SESSION = f"top{os.getpid()}-{int(time.time())}"
@@ -29,24 +30,8 @@ TEST_LABELS = {
 TMUX = ["tmux", "-L", f"fleet-top-{os.getpid()}"]  # a tmux server of this run's own
 
 
-def engine_call(method, path):
-    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    if host.startswith("tcp://"):
-        conn = http.client.HTTPConnection(host[len("tcp://"):], timeout=60)
-    else:
-        conn = http.client.HTTPConnection("localhost", timeout=60)
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.connect(host[len("unix://"):])
-    conn.request(method, path)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return json.loads(body) if body else None
-
-
 def remove_this_runs_containers():
-    filters = json.dumps({"label": [f"dev.llmspell.fleet-test.session={SESSION}"]})
-    for c in engine_call("GET", "/containers/json?all=1&filters=" + urllib.parse.quote(filters)) or []:
+    for c in labelled("containers", f"dev.llmspell.fleet-test.session={SESSION}"):
         engine_call("DELETE", f"/containers/{c['Id']}?force=1&v=1")
 
 

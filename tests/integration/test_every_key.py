@@ -5,17 +5,18 @@ the network's IPAM) and looked into (secrets, the config, the post_start hook's 
 linked name, the shared namespace); `down` runs web's pre_stop hook. Everything carries this run's
 test labels and is removed at the end whatever happened (down, then by label).
 """
-import http.client
 import json
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
-import urllib.parse
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from engine_http import engine_call, labelled  # noqa: E402 (after the path is set)
 
 CLI = os.environ["FLEET_CLI"]
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -30,31 +31,6 @@ ENV = dict(os.environ,
            EVERY_KEY_SUBNET=f"172.28.{THIRD}.0/24",
            EVERY_KEY_PREFIX=f"172.28.{THIRD}.",
            EVERY_KEY_TOKEN="env-secret-content")
-
-
-def engine_call(method, path):
-    host = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-    if host.startswith("tcp://"):
-        conn = http.client.HTTPConnection(host[len("tcp://"):], timeout=60)
-    else:
-        conn = http.client.HTTPConnection("localhost", timeout=60)
-        conn.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.sock.connect(host[len("unix://"):])
-    conn.request(method, path)
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    if response.status == 404:
-        return None
-    if response.status >= 400:
-        raise RuntimeError(f"{method} {path}: {response.status} {body!r}")
-    return json.loads(body) if body else None
-
-
-def labelled(kind, label):
-    filters = urllib.parse.quote(json.dumps({"label": [label]}))
-    path = {"containers": "/containers/json?all=1&filters=", "networks": "/networks?filters="}[kind]
-    return engine_call("GET", path + filters) or []
 
 
 def remove_everything():

@@ -611,6 +611,10 @@ engine::PingResult FakeEngine::ping() {
   return {"1.41", "linux", "Docker/20.10.24+dfsg1 (linux)"};
 }
 
+engine::ApiVersion FakeEngine::api_version() {
+  return engine::negotiate_api_version(engine::ApiVersion::parse(ping().api_version));
+}
+
 engine::VersionInfo FakeEngine::version() {
   std::lock_guard lock(mu_);
   enter("version");

@@ -131,6 +131,7 @@ class FakeEngine : public engine::Api {
 
   // --- engine::Api
   engine::PingResult ping() override;
+  engine::ApiVersion api_version() override;
   engine::VersionInfo version() override;
   nlohmann::json info() override;
   void events(const engine::EventsOptions& options,
