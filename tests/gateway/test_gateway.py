@@ -65,12 +65,32 @@ class Channels:
     def next(self, timeout=60):
         self.ws.settimeout(timeout)
         opcode, frame = self.ws.recv_data(control_frame=True)
+        # Jupyter Server pings every 30 s; websocket-client answers the ping itself.
+        while opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            opcode, frame = self.ws.recv_data(control_frame=True)
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             self.close_code = struct.unpack("!H", frame[:2])[0] if len(frame) >= 2 else None
             self.close_reason = frame[2:].decode()
             self.ws.close()  # the close handshake's answer, as a browser gives it
             raise websocket.WebSocketConnectionClosedException("closed")
         return json.loads(frame)
+
+    def wait_until_relayed(self, timeout=60):
+        """Asks kernel_info until a reply comes back. Jupyter Server 1.23 opens its own connection to
+        the gateway on a later turn of its loop and loses what a client sends before that
+        (GatewayWebSocketHandler.open spawns GatewayWebSocketClient._connect): clients retry."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            msg_id = self.send(message("kernel_info_request", {}))
+            retry = min(deadline, time.time() + 2)
+            try:
+                while time.time() < retry:
+                    m = self.next(max(0.1, retry - time.time()))
+                    if m["channel"] == "shell" and m["parent_header"].get("msg_id") == msg_id:
+                        return m["content"]
+            except websocket.WebSocketTimeoutException:
+                pass
+        raise AssertionError(f"no kernel_info_reply through the relay within {timeout} s")
 
     def run(self, code, timeout=60):
         """Executes `code`; returns (reply content, stdout text, iopub messages of the request)."""
@@ -368,6 +388,7 @@ class JupyterServerTest(unittest.TestCase):
         # Jupyter Server's own WebSocket, which relays to the fleet's.
         c = Channels(f"ws://127.0.0.1:{self.port}/api/kernels/{model['id']}/channels?token={self.jupyter_token}")
         self.addCleanup(c.close)
+        self.assertEqual(c.wait_until_relayed()["status"], "ok")
         reply, out, _ = c.run("print(6*7)", timeout=90)
         self.assertEqual(reply["status"], "ok", self.log_text())
         self.assertEqual(out, "42\n")
