@@ -38,8 +38,8 @@ std::string default_compose_file(const std::string& fleet_default) {
   return fleet_default;
 }
 
-const std::vector<std::string> kValueOptions = {"-H", "--host",         "-f",        "--file",
-                                                "-p", "--project-name", "--profile", "--log-level"};
+const std::vector<std::string> kValueOptions = {
+    "-H", "--host", "-f", "--file", "-p", "--project-name", "--profile", "--log-level", "--backend"};
 const std::vector<std::string> kFlagOptions = {"-h", "--help", "--version"};
 
 // The first word that is not a global option: the command. An unknown one is named, with the
@@ -91,6 +91,9 @@ int run(int argc, char** argv) {
   app.add_option("-p,--project-name", g.project_name,
                  "project name (default: COMPOSE_PROJECT_NAME, name:, the folder)");
   app.add_option("--profile", g.profiles, "activate a compose profile (repeatable)");
+  app.add_option("--backend", g.backend,
+                 "local (this engine's containers) or swarm (services of the swarm it manages); default: "
+                 "the compose file's x-fleet.backend, else local");
   std::string log_level = "warn";
   app.add_option("--log-level", log_level, "accepted for compatibility")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
@@ -146,6 +149,11 @@ int run(int argc, char** argv) {
   auto* ps = app.add_subcommand("ps", "List the project's containers");
   ps->add_flag("-a,--all", ps_all, "include stopped containers");
   ps->add_flag("--json", ps_json);
+
+  bool nodes_json = false;
+  auto* nodes =
+      app.add_subcommand("nodes", "List the swarm's nodes: state, availability, tasks, kernels, use");
+  nodes->add_flag("--json", nodes_json);
 
   auto* clean =
       app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
@@ -388,6 +396,7 @@ int run(int argc, char** argv) {
     if (*down) return cmd_down(fleet, down_options);
     if (*scale) return cmd_scale(fleet, scale_args, scale_wait);
     if (*ps) return cmd_ps(fleet, ps_all, ps_json);
+    if (*nodes) return cmd_nodes(fleet, nodes_json);
     if (*clean) return cmd_clean(fleet);
     if (*logs) return cmd_logs(fleet, logs_options);
     if (*health) return cmd_health(fleet, health_names, health_json);

@@ -24,6 +24,7 @@ int cmd_scale(Fleet& fleet, const std::vector<std::string>& args, bool wait);
 int cmd_down(Fleet& fleet, const DownOptions& options);
 int cmd_ps(Fleet& fleet, bool all, bool json);
 int cmd_clean(Fleet& fleet);
+int cmd_nodes(Fleet& fleet, bool json);
 
 // any container: kernels, services, containers
 int cmd_health(Fleet& fleet, const std::vector<std::string>& names, bool json);

@@ -78,7 +78,8 @@ int cmd_scale(Fleet& fleet, const std::vector<std::string>& args, bool wait) {
 
 int cmd_down(Fleet& fleet, const DownOptions& options) {
   DownReport r = fleet.down(options);
-  std::cerr << "removed " << r.containers << " container(s), " << r.networks << " network(s)"
+  std::cerr << "removed " << (r.services ? std::to_string(r.services) + " service(s), " : std::string())
+            << r.containers << " container(s), " << r.networks << " network(s)"
             << (options.volumes ? ", " + std::to_string(r.volumes) + " volume(s)" : std::string())
             << (r.pool_members ? ", " + std::to_string(r.pool_members) + " idle warm-pool kernel(s)"
                                : std::string())
@@ -94,6 +95,20 @@ int cmd_ps(Fleet& fleet, bool all, bool json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
+  const bool swarm = std::any_of(rows.begin(), rows.end(), [](const PsRow& r) { return !r.node.empty(); });
+  if (swarm) {
+    // Tasks, as `docker stack ps` shows them: where each runs, and why one failed.
+    std::printf("%-36s %-22s %-14s %-10s %-8s %-5s %-40s %s\n", "NAME", "SERVICE", "NODE", "STATE", "MEMORY",
+                "CPUS", "PORTS", "ERROR");
+    for (const auto& r : rows) {
+      char cpus[16] = "-";
+      if (r.cpus > 0) std::snprintf(cpus, sizeof cpus, "%.2g", r.cpus);
+      std::printf("%-36s %-22s %-14s %-10s %-8s %-5s %-40s %s\n", r.name.c_str(), r.service.c_str(),
+                  r.node.c_str(), r.state.c_str(), human_bytes(r.memory).c_str(), cpus, r.ports.c_str(),
+                  r.health.c_str());
+    }
+    return kExitOk;
+  }
   std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", "NAME", "SERVICE", "STATE", "HEALTH", "MEMORY",
               "CPUS", "UPTIME", "PORTS");
   for (const auto& r : rows) {
@@ -102,6 +117,28 @@ int cmd_ps(Fleet& fleet, bool all, bool json) {
     std::printf("%-36s %-22s %-10s %-10s %-8s %-5s %-8s %s\n", r.name.c_str(), r.service.c_str(),
                 r.state.c_str(), r.health.empty() ? "-" : r.health.c_str(), human_bytes(r.memory).c_str(),
                 cpus, human_duration(r.uptime_seconds).c_str(), r.ports.c_str());
+  }
+  return kExitOk;
+}
+
+int cmd_nodes(Fleet& fleet, bool json) {
+  auto rows = fleet.nodes();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) out.push_back(r.to_json());
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::printf("%-26s %-14s %-8s %-8s %-8s %-15s %-6s %-8s %-7s %-9s %s\n", "ID", "HOSTNAME", "ROLE", "STATE",
+              "AVAIL", "ADDRESS", "TASKS", "KERNELS", "CPU%", "MEMORY", "ENGINE");
+  for (const auto& r : rows) {
+    char cpu[16] = "-";
+    if (r.cpu_percent) std::snprintf(cpu, sizeof cpu, "%.1f", *r.cpu_percent);
+    std::printf("%-26s %-14s %-8s %-8s %-8s %-15s %-6d %-8d %-7s %-9s %s\n", r.id.c_str(), r.hostname.c_str(),
+                (r.role + (r.leader ? "*" : "")).c_str(), r.state.c_str(), r.availability.c_str(),
+                r.address.c_str(), r.tasks, r.kernels, cpu,
+                r.memory_used ? human_bytes(*r.memory_used).c_str() : "-",
+                r.endpoint.empty() ? "-" : r.endpoint.c_str());
   }
   return kExitOk;
 }

@@ -128,6 +128,32 @@ struct Logging {
   std::map<std::string, std::string> options;
 };
 
+// deploy keys that only a swarm applies. The swarm backend reads them; on one host they are noted
+// and ignored, as compose does.
+struct SwarmUpdateConfig {  // update_config, rollback_config
+  std::optional<std::int64_t> parallelism;
+  std::optional<std::int64_t> delay_ns, monitor_ns;
+  std::string failure_action;  // continue, pause, rollback (update only)
+  std::optional<double> max_failure_ratio;
+  std::string order;  // stop-first, start-first
+};
+struct SwarmRestartPolicy {
+  std::string condition = "any";  // none, on-failure, any
+  std::optional<std::int64_t> delay_ns, window_ns;
+  std::optional<std::int64_t> max_attempts;
+};
+struct SwarmDeploy {
+  std::string mode = "replicated";            // global, replicated-job, global-job
+  std::map<std::string, std::string> labels;  // deploy.labels: on the service, not its containers
+  std::vector<std::string> constraints;       // placement.constraints, e.g. node.role==worker
+  std::vector<std::string> preferences;       // placement.preferences: spread descriptors
+  std::optional<std::int64_t> max_replicas_per_node;
+  std::optional<SwarmUpdateConfig> update_config, rollback_config;
+  std::optional<SwarmRestartPolicy> restart_policy;
+  std::string endpoint_mode;  // vip, dnsrr; empty: the fleet's choice
+  std::optional<double> cpus_reservation;
+};
+
 struct Service {
   std::string name;
   std::string image;
@@ -180,6 +206,7 @@ struct Service {
   std::vector<FileGrant> secrets, configs;
   std::vector<Hook> post_start, pre_stop;
   bool attach = true;  // whether `up`/`logs` follow it by default
+  SwarmDeploy swarm;
 
   nlohmann::json extensions = nlohmann::json::object();  // x-* keys, x-fleet among them
 

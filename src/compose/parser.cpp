@@ -563,7 +563,7 @@ class Parser {
         scale_line = e.line;
       } else if (k == "deploy") {
         deploy(v, p, deploy_replicas, limit_cpus, limit_memory, limit_pids, reservation_memory,
-               deploy_restart, s.device_requests);
+               deploy_restart, s.device_requests, s.swarm);
       } else if (k == "healthcheck")
         s.healthcheck = healthcheck(v, p);
       else if (k == "restart")
@@ -1179,7 +1179,8 @@ class Parser {
   void deploy(const YamlNode& n, const std::string& path, std::optional<int>& replicas,
               std::optional<double>& cpus_limit, std::optional<std::int64_t>& memory,
               std::optional<std::int64_t>& pids, std::optional<std::int64_t>& reservation,
-              std::optional<std::string>& restart_policy, std::vector<DeviceRequest>& device_requests) {
+              std::optional<std::string>& restart_policy, std::vector<DeviceRequest>& device_requests,
+              SwarmDeploy& swarm) {
     for (const auto& e : mapping(n, path)) {
       std::string p = path + "." + e.key;
       if (e.key == "replicas") {
@@ -1193,7 +1194,10 @@ class Parser {
             std::string k = q + "." + f.key;
             if (f.key == "cpus") {
               double v = cpus(f.value, k);
-              if (r.key == "limits") cpus_limit = v;  // a cpu reservation has no engine field outside swarm
+              if (r.key == "limits")
+                cpus_limit = v;
+              else
+                swarm.cpus_reservation = v;  // no engine field outside swarm
             } else if (f.key == "memory") {
               (r.key == "limits" ? memory : reservation) = size(f.value, k);
             } else if (f.key == "pids" && r.key == "limits") {
@@ -1220,14 +1224,17 @@ class Parser {
       } else if (e.key == "restart_policy") {
         std::string condition = "any";
         std::optional<long long> attempts;
+        SwarmRestartPolicy policy;
         for (const auto& f : mapping(e.value, p)) {
           std::string q = p + "." + f.key;
           if (f.key == "condition")
             condition = text(f.value, q);
           else if (f.key == "max_attempts")
-            attempts = between(f.value, q, 0, 999'999'999);
-          else if (f.key == "delay" || f.key == "window")
-            duration(f.value, q);
+            policy.max_attempts = attempts = between(f.value, q, 0, 999'999'999);
+          else if (f.key == "delay")
+            policy.delay_ns = duration(f.value, q);
+          else if (f.key == "window")
+            policy.window_ns = duration(f.value, q);
           else
             fail(f.line, q, unknown_key_message(f.key, {"condition", "max_attempts", "delay", "window"}));
         }
@@ -1239,12 +1246,24 @@ class Parser {
           restart_policy = "always";
         else
           fail(e.value, p + ".condition", "\"" + condition + "\" is not none, on-failure or any");
+        policy.condition = condition;
+        swarm.restart_policy = policy;
       } else if (e.key == "mode") {
-        std::string mode = one_of(e.value, p, {"replicated", "global", "replicated-job", "global-job"});
-        if (mode != "replicated") note(p, "\"" + mode + "\" is for swarm; the service runs as replicated");
-      } else if (e.key == "labels" || e.key == "placement" || e.key == "update_config" ||
-                 e.key == "rollback_config" || e.key == "endpoint_mode") {
-        to_plain_json(e.value, p);
+        swarm.mode = one_of(e.value, p, {"replicated", "global", "replicated-job", "global-job"});
+        if (swarm.mode != "replicated")
+          note(p, "\"" + swarm.mode + "\" is for swarm; the service runs as replicated");
+      } else if (e.key == "labels") {
+        swarm.labels = key_values(e.value, p, false);
+        note(p, "is for swarm; ignored");
+      } else if (e.key == "placement") {
+        placement(e.value, p, swarm);
+        note(p, "is for swarm; ignored");
+      } else if (e.key == "update_config" || e.key == "rollback_config") {
+        (e.key == "update_config" ? swarm.update_config : swarm.rollback_config) =
+            update_config(e.value, p, e.key == "update_config");
+        note(p, "is for swarm; ignored");
+      } else if (e.key == "endpoint_mode") {
+        swarm.endpoint_mode = one_of(e.value, p, {"vip", "dnsrr"});
         note(p, "is for swarm; ignored");
       } else {
         fail(e.line, p,
@@ -1252,6 +1271,58 @@ class Parser {
                                          "placement", "update_config", "rollback_config", "endpoint_mode"}));
       }
     }
+  }
+
+  void placement(const YamlNode& n, const std::string& path, SwarmDeploy& swarm) const {
+    for (const auto& e : mapping(n, path)) {
+      std::string p = path + "." + e.key;
+      if (e.key == "constraints") {
+        swarm.constraints = strings(e.value, p);
+        for (std::size_t i = 0; i < swarm.constraints.size(); ++i)
+          if (swarm.constraints[i].find("==") == std::string::npos &&
+              swarm.constraints[i].find("!=") == std::string::npos)
+            fail(e.value.items[i], p, "\"" + swarm.constraints[i] + "\" is not KEY==VALUE or KEY!=VALUE");
+      } else if (e.key == "preferences") {
+        if (!e.value.is_seq()) fail(e.value, p, "must be a list of {spread: DESCRIPTOR}");
+        for (std::size_t i = 0; i < e.value.items.size(); ++i) {
+          const std::string q = p + "[" + std::to_string(i) + "]";
+          for (const auto& f : mapping(e.value.items[i], q)) {
+            if (f.key != "spread") fail(f.line, q + "." + f.key, "unknown key (spread is)");
+            swarm.preferences.push_back(text(f.value, q + ".spread"));
+          }
+        }
+      } else if (e.key == "max_replicas_per_node") {
+        swarm.max_replicas_per_node = integer(e.value, p, 0);
+      } else {
+        fail(e.line, p, unknown_key_message(e.key, {"constraints", "preferences", "max_replicas_per_node"}));
+      }
+    }
+  }
+
+  SwarmUpdateConfig update_config(const YamlNode& n, const std::string& path, bool update) const {
+    SwarmUpdateConfig c;
+    for (const auto& e : mapping(n, path)) {
+      std::string p = path + "." + e.key;
+      if (e.key == "parallelism")
+        c.parallelism = integer(e.value, p, 0);
+      else if (e.key == "delay")
+        c.delay_ns = duration(e.value, p);
+      else if (e.key == "monitor")
+        c.monitor_ns = duration(e.value, p);
+      else if (e.key == "failure_action")
+        c.failure_action = update ? one_of(e.value, p, {"continue", "pause", "rollback"})
+                                  : one_of(e.value, p, {"continue", "pause"});
+      else if (e.key == "max_failure_ratio") {
+        c.max_failure_ratio = number(e.value, p);
+        if (*c.max_failure_ratio < 0 || *c.max_failure_ratio > 1) fail(e.value, p, "must be between 0 and 1");
+      } else if (e.key == "order")
+        c.order = one_of(e.value, p, {"stop-first", "start-first"});
+      else
+        fail(e.line, p,
+             unknown_key_message(
+                 e.key, {"parallelism", "delay", "monitor", "failure_action", "max_failure_ratio", "order"}));
+    }
+    return c;
   }
 
   // --- settings added with the whole specification -----------------------------------------

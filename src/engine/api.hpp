@@ -229,6 +229,10 @@ class Api {
   virtual void tag_image(const std::string& source, const std::string& target) = 0;
   // Pulls `reference` from its registry; throws with the daemon's message when it cannot.
   virtual void pull_image(const std::string& reference, const ProgressSink& progress = nullptr) = 0;
+  // `docker save` and `docker load` of one image, whole in memory (the fleet's images are tens of MB):
+  // how an image reaches a swarm node's engine without a registry.
+  virtual std::string save_image(const std::string& name) = 0;
+  virtual void load_image(const std::string& tar) = 0;
 
   // --- networks
   virtual std::string create_network(const NetworkCreateOptions& options) = 0;
@@ -249,6 +253,33 @@ class Api {
                                    const std::map<std::string, std::string>& driver_opts = {}) = 0;
   virtual std::vector<VolumeInfo> list_volumes(const Filters& filters = {}) = 0;
   virtual void remove_volume(const std::string& name, bool force = false) = 0;
+
+  // --- swarm mode (swarm.cpp): a manager's services, tasks, nodes, secrets and configs. An engine
+  // that is not a swarm manager answers 503 ("This node is not a swarm manager").
+  virtual std::vector<ServiceInfo> list_services(const Filters& filters = {}) = 0;
+  virtual ServiceInfo inspect_service(const std::string& id) = 0;
+  // Creates a service from a ServiceSpec; returns its id.
+  virtual std::string create_service(const nlohmann::json& spec) = 0;
+  // `version` is the Version.Index the spec was read at: a stale one is a 500 "update out of
+  // sequence". Returns the manager's warnings.
+  virtual std::vector<std::string> update_service(const std::string& id, std::uint64_t version,
+                                                  const nlohmann::json& spec) = 0;
+  virtual void remove_service(const std::string& id) = 0;
+  // The logs of every task of a service, multiplexed as a container's (services have no TTY here).
+  virtual void service_logs(const std::string& id, const LogsOptions& options, const OutputSink& sink) = 0;
+  virtual std::vector<TaskInfo> list_tasks(const Filters& filters = {}) = 0;
+  virtual std::vector<NodeInfo> list_nodes(const Filters& filters = {}) = 0;
+  virtual NodeInfo inspect_node(const std::string& id) = 0;
+  virtual void update_node(const std::string& id, std::uint64_t version, const nlohmann::json& spec) = 0;
+  // Secrets and configs: `spec` is {Name, Labels, Data (base64)}; create returns the id.
+  virtual std::string create_secret(const nlohmann::json& spec) = 0;
+  virtual std::vector<SwarmObject> list_secrets(const Filters& filters = {}) = 0;
+  virtual void remove_secret(const std::string& id) = 0;
+  virtual std::string create_config(const nlohmann::json& spec) = 0;
+  virtual std::vector<SwarmObject> list_configs(const Filters& filters = {}) = 0;
+  virtual void remove_config(const std::string& id) = 0;
+  // Loads an image tarball (the body of GET /images/{name}/get) read through `source`, a chunk at a
+  // time until it returns false.
 };
 
 }  // namespace fleet::engine

@@ -73,6 +73,8 @@ class Client final : public Api {
   void remove_image(const std::string& name, bool force = false) override;
   void tag_image(const std::string& source, const std::string& target) override;
   void pull_image(const std::string& reference, const ProgressSink& progress = nullptr) override;
+  std::string save_image(const std::string& name) override;
+  void load_image(const std::string& tar) override;
 
   // --- networks
   std::string create_network(const NetworkCreateOptions& options) override;
@@ -92,6 +94,33 @@ class Client final : public Api {
                            const std::map<std::string, std::string>& driver_opts = {}) override;
   std::vector<VolumeInfo> list_volumes(const Filters& filters = {}) override;
   void remove_volume(const std::string& name, bool force = false) override;
+
+  // --- swarm mode (swarm.cpp): a manager's services, tasks, nodes, secrets and configs. An engine
+  // that is not a swarm manager answers 503 ("This node is not a swarm manager").
+  std::vector<ServiceInfo> list_services(const Filters& filters = {}) override;
+  ServiceInfo inspect_service(const std::string& id) override;
+  // Creates a service from a ServiceSpec; returns its id.
+  std::string create_service(const nlohmann::json& spec) override;
+  // `version` is the Version.Index the spec was read at: a stale one is a 500 "update out of
+  // sequence". Returns the manager's warnings.
+  std::vector<std::string> update_service(const std::string& id, std::uint64_t version,
+                                          const nlohmann::json& spec) override;
+  void remove_service(const std::string& id) override;
+  // The logs of every task of a service, multiplexed as a container's (services have no TTY here).
+  void service_logs(const std::string& id, const LogsOptions& options, const OutputSink& sink) override;
+  std::vector<TaskInfo> list_tasks(const Filters& filters = {}) override;
+  std::vector<NodeInfo> list_nodes(const Filters& filters = {}) override;
+  NodeInfo inspect_node(const std::string& id) override;
+  void update_node(const std::string& id, std::uint64_t version, const nlohmann::json& spec) override;
+  // Secrets and configs: `spec` is {Name, Labels, Data (base64)}; create returns the id.
+  std::string create_secret(const nlohmann::json& spec) override;
+  std::vector<SwarmObject> list_secrets(const Filters& filters = {}) override;
+  void remove_secret(const std::string& id) override;
+  std::string create_config(const nlohmann::json& spec) override;
+  std::vector<SwarmObject> list_configs(const Filters& filters = {}) override;
+  void remove_config(const std::string& id) override;
+  // Loads an image tarball (the body of GET /images/{name}/get) read through `source`, a chunk at a
+  // time until it returns false.
 
  private:
   struct Call {

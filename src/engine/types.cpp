@@ -257,4 +257,86 @@ double memory_percent(const StatsSample& sample) {
   return static_cast<double>(memory_used(sample)) / static_cast<double>(sample.memory_limit) * 100.0;
 }
 
+void from_json(const json& j, PublishedPort& v) {
+  v.protocol = get_or<std::string>(j, "Protocol", "tcp");
+  v.target_port = get_or<int>(j, "TargetPort");
+  v.published_port = get_or<int>(j, "PublishedPort");
+  v.mode = get_or<std::string>(j, "PublishMode");
+}
+
+namespace {
+std::uint64_t version_index(const json& j) {
+  return get_or<std::uint64_t>(child(j, "Version"), "Index");
+}
+std::vector<PublishedPort> ports_of(const json& j) {
+  const json& list = child(j, "Ports");
+  return list.is_array() ? list.get<std::vector<PublishedPort>>() : std::vector<PublishedPort>{};
+}
+}  // namespace
+
+void from_json(const json& j, ServiceInfo& v) {
+  v.id = j.at("ID").get<std::string>();
+  v.version = version_index(j);
+  v.spec = child(j, "Spec");
+  v.name = get_or<std::string>(v.spec, "Name");
+  v.labels = labels_of(v.spec, "Labels");
+  const json& replicated = child(child(v.spec, "Mode"), "Replicated");
+  v.replicas = replicated.is_object()
+                   ? std::optional<std::uint64_t>(get_or<std::uint64_t>(replicated, "Replicas"))
+                   : std::nullopt;
+  const json& endpoint = child(j, "Endpoint");
+  v.endpoint_mode = get_or<std::string>(child(endpoint, "Spec"), "Mode", "vip");
+  v.ports = ports_of(endpoint);
+  v.update_state = get_or<std::string>(child(j, "UpdateStatus"), "State");
+  v.raw = j;
+}
+
+void from_json(const json& j, TaskInfo& v) {
+  v.id = j.at("ID").get<std::string>();
+  v.service_id = get_or<std::string>(j, "ServiceID");
+  v.node_id = get_or<std::string>(j, "NodeID");
+  v.slot = get_or<int>(j, "Slot");
+  v.desired_state = get_or<std::string>(j, "DesiredState");
+  const json& status = child(j, "Status");
+  v.state = get_or<std::string>(status, "State");
+  v.message = get_or<std::string>(status, "Message");
+  v.error = get_or<std::string>(status, "Err");
+  const json& container = child(status, "ContainerStatus");
+  v.container_id = get_or<std::string>(container, "ContainerID");
+  v.exit_code = get_or<int>(container, "ExitCode");
+  v.ports = ports_of(child(status, "PortStatus"));
+  v.created = get_or<std::string>(j, "CreatedAt");
+  v.updated = get_or<std::string>(j, "UpdatedAt");
+  v.labels = labels_of(child(child(j, "Spec"), "ContainerSpec"), "Labels");
+  v.raw = j;
+}
+
+void from_json(const json& j, NodeInfo& v) {
+  v.id = j.at("ID").get<std::string>();
+  v.version = version_index(j);
+  v.spec = child(j, "Spec");
+  v.role = get_or<std::string>(v.spec, "Role");
+  v.availability = get_or<std::string>(v.spec, "Availability");
+  v.labels = labels_of(v.spec, "Labels");
+  const json& description = child(j, "Description");
+  v.hostname = get_or<std::string>(description, "Hostname");
+  v.engine_version = get_or<std::string>(child(description, "Engine"), "EngineVersion");
+  v.nano_cpus = get_or<std::int64_t>(child(description, "Resources"), "NanoCPUs");
+  v.memory_bytes = get_or<std::int64_t>(child(description, "Resources"), "MemoryBytes");
+  const json& status = child(j, "Status");
+  v.state = get_or<std::string>(status, "State");
+  v.addr = get_or<std::string>(status, "Addr");
+  v.message = get_or<std::string>(status, "Message");
+  v.leader = get_or<bool>(child(j, "ManagerStatus"), "Leader");
+  v.raw = j;
+}
+
+void from_json(const json& j, SwarmObject& v) {
+  v.id = j.at("ID").get<std::string>();
+  v.version = version_index(j);
+  v.name = get_or<std::string>(child(j, "Spec"), "Name");
+  v.labels = labels_of(child(j, "Spec"), "Labels");
+  v.raw = j;
+}
+
 }  // namespace fleet::engine

@@ -182,6 +182,71 @@ struct VersionInfo {
   nlohmann::json raw;
 };
 
+// --- swarm mode (a manager's /services, /tasks, /nodes, /secrets, /configs)
+
+// A port a service publishes, or a task published on its node (mode "host").
+struct PublishedPort {
+  std::string protocol = "tcp";
+  int target_port = 0;
+  int published_port = 0;  // 0: none yet (a task not running, or an ingress port of a vip service)
+  std::string mode;        // ingress, host
+};
+
+struct ServiceInfo {
+  std::string id, name;
+  std::uint64_t version = 0;  // Version.Index: an update must name the one it changes
+  Labels labels;
+  nlohmann::json spec;                    // the ServiceSpec as the manager holds it
+  std::optional<std::uint64_t> replicas;  // Mode.Replicated.Replicas; unset for a global service
+  std::string endpoint_mode;              // vip, dnsrr
+  std::vector<PublishedPort> ports;       // Endpoint.Ports
+  std::string update_state;               // UpdateStatus.State: updating, completed, paused...
+  nlohmann::json raw;
+};
+
+struct TaskInfo {
+  std::string id, service_id, node_id;
+  int slot = 0;
+  std::string state, desired_state;  // new ... running, complete, shutdown, failed, rejected, orphaned
+  std::string message, error;
+  std::string container_id;  // Status.ContainerStatus.ContainerID, once the node created it
+  int exit_code = 0;
+  std::vector<PublishedPort> ports;  // Status.PortStatus.Ports: host-mode ports on its node
+  std::string created, updated;      // RFC 3339
+  Labels labels;                     // Spec.ContainerSpec.Labels
+  nlohmann::json raw;
+};
+
+struct NodeInfo {
+  std::string id, hostname;
+  std::uint64_t version = 0;
+  std::string role;          // manager, worker
+  std::string availability;  // active, pause, drain
+  std::string state;         // ready, down, unknown, disconnected
+  std::string addr;          // Status.Addr: the node's address as the swarm sees it
+  std::string message;       // Status.Message ("heartbeat failure" ...)
+  bool leader = false;
+  std::string engine_version;
+  std::int64_t nano_cpus = 0, memory_bytes = 0;
+  Labels labels;        // Spec.Labels (what placement constraints read)
+  nlohmann::json spec;  // Spec, for updates
+  nlohmann::json raw;
+};
+
+// A secret or a config: name and labels (the manager never gives a secret's data back).
+struct SwarmObject {
+  std::string id, name;
+  std::uint64_t version = 0;
+  Labels labels;
+  nlohmann::json raw;
+};
+
+void from_json(const nlohmann::json& j, PublishedPort& v);
+void from_json(const nlohmann::json& j, ServiceInfo& v);
+void from_json(const nlohmann::json& j, TaskInfo& v);
+void from_json(const nlohmann::json& j, NodeInfo& v);
+void from_json(const nlohmann::json& j, SwarmObject& v);
+
 void from_json(const nlohmann::json& j, PortBinding& v);
 void from_json(const nlohmann::json& j, ContainerSummary& v);
 void from_json(const nlohmann::json& j, Health& v);

@@ -78,6 +78,16 @@ std::optional<autoscale::Settings> autoscale_settings(const compose::Project& pr
 }
 
 void check_fleet_extensions(const compose::Project& project) {
+  // The project's own x-fleet: which backend runs it.
+  if (auto x = project.extensions.find("x-fleet"); x != project.extensions.end()) {
+    if (!x->is_object()) throw InvalidInput(in_file(project, "x-fleet: must be a mapping"));
+    for (auto it = x->begin(); it != x->end(); ++it) {
+      if (it.key() != "backend")
+        throw InvalidInput(in_file(project, "x-fleet." + it.key() + ": unknown key (known: backend)"));
+      if (!it->is_string() || (*it != "local" && *it != "swarm"))
+        throw InvalidInput(in_file(project, "x-fleet.backend: " + it->dump() + " is not local or swarm"));
+    }
+  }
   for (const auto& [name, service] : project.services) {
     const nlohmann::json* x = fleet_extension(service);
     if (!x) continue;

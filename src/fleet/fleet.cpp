@@ -107,6 +107,12 @@ struct Fleet::Impl {
     return ctx().settings;
   }
 
+  // The swarm backend's context: the settings name the nodes' own engines.
+  Context& swarm_ctx() {
+    settings();
+    return ctx();
+  }
+
   // For operations that must work whatever fleet.toml says (stop): its settings when it reads,
   // the defaults (with a warning) when not.
   void lenient_settings() {
@@ -165,7 +171,10 @@ struct Fleet::Impl {
       throw;
     }
     // Keys the fleet read and ignores, as compose does (swarm-only deploy keys, develop): one line each.
+    // The swarm backend applies the swarm's keys.
+    const bool swarm = backend_of(*project) == "swarm";
     for (const auto& note : project->notes) {
+      if (swarm && note.find("is for swarm") != std::string::npos) continue;
       auto space = note.find(' ');
       ctx().warn(note.substr(0, space), space == std::string::npos ? "" : note.substr(space + 1));
     }
@@ -181,6 +190,19 @@ struct Fleet::Impl {
   }
 
   // Kernel commands work without a compose file; with one, its services and containers count too.
+  // --backend, else the file's x-fleet.backend, else local.
+  std::string backend_of(const compose::Project& p) const {
+    if (!options.backend.empty()) {
+      if (options.backend != "local" && options.backend != "swarm")
+        throw InvalidInput("--backend: \"" + options.backend + "\" is not local or swarm");
+      return options.backend;
+    }
+    auto x = p.extensions.find("x-fleet");
+    if (x == p.extensions.end() || !x->is_object()) return "local";
+    return x->value("backend", std::string("local"));  // checked by check_fleet_extensions
+  }
+  bool on_swarm() { return backend_of(compose_project()) == "swarm"; }
+
   const compose::Project* optional_project() { return has_compose_file() ? &compose_project() : nullptr; }
 
   // Names to containers. Kernels come first and need no compose file: the file is read only for a
@@ -306,19 +328,23 @@ UpReport Fleet::up(const UpOptions& options) {
     const compose::Project& p = impl_->compose_project();
     for (const auto& [service, count] : options.replicas)
       if (!p.services.count(service)) throw InvalidInput("--scale: no such service: " + service);
-    return report_of(fleet::up(impl_->ctx(), p,
-                               {.selection = {.profile_flags = impl_->options.profiles,
-                                              .names = options.names,
-                                              .names_may_be_profiles = true},
-                                .replicas = options.replicas,
-                                .wait = options.wait,
-                                .wait_timeout = options.wait_timeout}));
+    const ConvergeOptions converge{.selection = {.profile_flags = impl_->options.profiles,
+                                                 .names = options.names,
+                                                 .names_may_be_profiles = true},
+                                   .replicas = options.replicas,
+                                   .wait = options.wait,
+                                   .wait_timeout = options.wait_timeout};
+    if (impl_->on_swarm()) return swarm_up(impl_->swarm_ctx(), p, converge);
+    return report_of(fleet::up(impl_->ctx(), p, converge));
   });
 }
 
 UpReport Fleet::scale(const ScaleOptions& options) {
   return guard([&] {
     if (options.replicas.empty()) throw InvalidInput("scale what? (SERVICE N or SERVICE=N)");
+    if (impl_->on_swarm())
+      return swarm_scale(impl_->swarm_ctx(), impl_->compose_project(), options.replicas, options.wait,
+                         options.wait_timeout);
     return report_of(fleet::scale(impl_->ctx(), impl_->compose_project(), options.replicas, options.wait,
                                   options.wait_timeout));
   });
@@ -327,12 +353,20 @@ UpReport Fleet::scale(const ScaleOptions& options) {
 DownReport Fleet::down(const DownOptions& options) {
   return guard([&] {
     if (options.timeout && *options.timeout < 0) throw InvalidInput("--timeout must be 0 or more seconds");
+    if (impl_->on_swarm()) return swarm_down(impl_->swarm_ctx(), impl_->compose_project(), options);
     return fleet::down(impl_->ctx(), impl_->compose_project(), options);
   });
 }
 
 std::vector<PsRow> Fleet::ps(bool all) {
-  return guard([&] { return fleet::ps(impl_->ctx(), impl_->compose_project(), all); });
+  return guard([&] {
+    if (impl_->on_swarm()) return swarm_ps(impl_->swarm_ctx(), impl_->compose_project(), all);
+    return fleet::ps(impl_->ctx(), impl_->compose_project(), all);
+  });
+}
+
+std::vector<NodeRow> Fleet::nodes() {
+  return guard([&] { return swarm_nodes(impl_->swarm_ctx()); });
 }
 
 CleanReport Fleet::clean() {
@@ -452,6 +486,8 @@ std::vector<ServiceRow> Fleet::services() {
 std::vector<HealthRow> Fleet::health(const std::vector<std::string>& names) {
   return guard([&] {
     Context& ctx = impl_->ctx();
+    if (impl_->optional_project() && impl_->on_swarm())
+      return swarm_health(impl_->swarm_ctx(), impl_->compose_project(), names);
     const compose::Project* p = nullptr;
     if (!names.empty()) return fleet::health(ctx, impl_->resolve_names(names, p));
     p = impl_->optional_project();
@@ -473,6 +509,10 @@ void Fleet::logs(const LogsOptions& options, const LineSink& sink) {
                         .cancel = options.cancel};
     if (!options.since.empty()) request.since = parse_since(options.since);
     const compose::Project* p = nullptr;
+    if (impl_->optional_project() && impl_->on_swarm()) {
+      swarm_logs(impl_->swarm_ctx(), impl_->compose_project(), options.names, request, sink);
+      return;
+    }
     if (options.names.empty()) {
       p = impl_->optional_project();
       request.containers =

@@ -35,6 +35,9 @@ struct FleetOptions {
   std::string compose_file = "compose/docker-compose.yml";  // -f
   std::string project_name;                                 // -p
   std::vector<std::string> profiles;                        // --profile
+  // --backend: "local" (this engine's containers) or "swarm" (services of the swarm this engine
+  // manages); empty: the compose file's top-level x-fleet.backend, else local.
+  std::string backend;
   ProgressSink progress = [](const ProgressEvent&) {};
   util::Clock* clock = nullptr;  // what waits and retries sleep on; the system clock when null
 };
@@ -73,6 +76,9 @@ class Fleet {
   UpReport scale(const ScaleOptions& options);
   DownReport down(const DownOptions& options);
   std::vector<PsRow> ps(bool all);
+  // The swarm's nodes: state, availability, the fleet's tasks and kernels, use through each node's
+  // own engine (settings: [swarm] nodes).
+  std::vector<NodeRow> nodes();
   CleanReport clean();
   // The project's services: what the file asks for, what runs.
   std::vector<ServiceRow> services();

@@ -1,58 +1,11 @@
 // health: the engine's health status per container, a TCP connect to each published port, and for
 // kernels a heartbeat round trip.
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include "fleet/container_spec.hpp"
 #include "fleet/heartbeat.hpp"
 #include "fleet/operations.hpp"
 #include "util/parallel.hpp"
 
 namespace fleet {
-namespace {
-
-// Connects within `timeout_ms`; empty on success, else the reason.
-std::string tcp_probe(const std::string& host, int port, int timeout_ms) {
-  addrinfo hints{}, *found = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
-    return gai_strerror(rc);
-  std::string error = "no address";
-  for (addrinfo* a = found; a; a = a->ai_next) {
-    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      rc = ::poll(&p, 1, timeout_ms) == 1 ? 0 : -1;
-      int so_error = 0;
-      socklen_t len = sizeof so_error;
-      if (rc == 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
-      if (rc != 0)
-        error = "no answer within " + std::to_string(timeout_ms) + " ms";
-      else if (so_error)
-        error = std::strerror(so_error), rc = -1;
-    } else if (rc != 0) {
-      error = std::strerror(errno);
-    }
-    ::close(fd);
-    if (rc == 0) {
-      error.clear();
-      break;
-    }
-  }
-  ::freeaddrinfo(found);
-  return error;
-}
-
-}  // namespace
 
 std::vector<HealthRow> health(Context& ctx, const std::vector<ObservedContainer>& containers) {
   std::vector<HealthRow> rows(containers.size());

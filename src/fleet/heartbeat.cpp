@@ -1,6 +1,15 @@
 #include "fleet/heartbeat.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zmq.hpp>
+
+#include <cerrno>
+#include <cstring>
 
 namespace fleet {
 
@@ -27,6 +36,39 @@ std::string heartbeat(const std::string& ip, int port, std::chrono::milliseconds
   } catch (const zmq::error_t& e) {
     return std::string("heartbeat: ") + e.what();
   }
+}
+
+std::string tcp_probe(const std::string& host, int port, int timeout_ms) {
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
+    return gai_strerror(rc);
+  std::string error = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, timeout_ms) == 1 ? 0 : -1;
+      int so_error = 0;
+      socklen_t len = sizeof so_error;
+      if (rc == 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+      if (rc != 0)
+        error = "no answer within " + std::to_string(timeout_ms) + " ms";
+      else if (so_error)
+        error = std::strerror(so_error), rc = -1;
+    } else if (rc != 0) {
+      error = std::strerror(errno);
+    }
+    ::close(fd);
+    if (rc == 0) {
+      error.clear();
+      break;
+    }
+  }
+  ::freeaddrinfo(found);
+  return error;
 }
 
 }  // namespace fleet

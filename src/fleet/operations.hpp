@@ -198,4 +198,39 @@ RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files = true, b
 // is a warning, never the change's failure.
 void refresh_registry_after_change(Context& ctx);
 
+// --- the swarm backend: the compose commands on a swarm manager (swarm_stack.cpp), and the nodes'
+// own engines for what only they can do (swarm_nodes.cpp)
+// InvalidInput unless the engine is a manager of an active swarm.
+void require_swarm_manager(Context& ctx);
+// Deploys the selected services as `docker stack deploy` would: overlay networks, secrets, configs,
+// one swarm service per compose service (created, updated when its definition changed, else left).
+UpReport swarm_up(Context& ctx, const compose::Project& project, const ConvergeOptions& options);
+UpReport swarm_scale(Context& ctx, const compose::Project& project,
+                     const std::map<std::string, int>& replicas, bool wait,
+                     std::chrono::seconds wait_timeout);
+DownReport swarm_down(Context& ctx, const compose::Project& project, const DownOptions& options);
+// The stack's tasks (desired running, or all), each with its node.
+std::vector<PsRow> swarm_ps(Context& ctx, const compose::Project& project, bool all);
+// The logs of the named services (all when empty), a line at a time.
+void swarm_logs(Context& ctx, const compose::Project& project, const std::vector<std::string>& names,
+                const LogsRequest& request, const LineSink& sink);
+struct NodeEngine {
+  std::string node_id, endpoint;
+  std::shared_ptr<engine::Api> api;
+};
+// The engines of the settings' nodes that answer, with their swarm node IDs.
+std::vector<NodeEngine> node_engines(Context& ctx);
+// Loads the services' images onto every node engine that lacks them.
+void ensure_service_images(Context& ctx, const compose::Project& project,
+                           const std::vector<std::string>& services);
+std::vector<NodeRow> swarm_nodes(Context& ctx);
+// The stack's running tasks: the task's state, its container's health through its node's engine, a
+// heartbeat of kernels and a TCP connect to other services' ports at the node's address.
+std::vector<HealthRow> swarm_health(Context& ctx, const compose::Project& project,
+                                    const std::vector<std::string>& names);
+// Host connection files (<stack>_<service>.<slot>.json) of the stack's running kernel tasks, their
+// ports on their node's address, read through each node's engine; the paths written.
+std::vector<std::string> write_swarm_connection_files(Context& ctx, const compose::Project& project,
+                                                      bool say_missing = true);
+
 }  // namespace fleet

@@ -18,17 +18,41 @@ nlohmann::json UpReport::to_json() const {
 }
 
 nlohmann::json DownReport::to_json() const {
-  return {{"containers", containers},
-          {"networks", networks},
-          {"volumes", volumes},
-          {"pool_members", pool_members}};
+  nlohmann::json j = {{"containers", containers},
+                      {"networks", networks},
+                      {"volumes", volumes},
+                      {"pool_members", pool_members}};
+  if (services) j["services"] = services;
+  return j;
 }
 
 nlohmann::json PsRow::to_json() const {
-  return {{"name", name},     {"service", service}, {"number", number},
-          {"state", state},   {"health", health},   {"ports", ports},
-          {"memory", memory}, {"cpus", cpus},       {"uptime_seconds", uptime_seconds},
-          {"id", id}};
+  nlohmann::json j = {{"name", name},     {"service", service}, {"number", number},
+                      {"state", state},   {"health", health},   {"ports", ports},
+                      {"memory", memory}, {"cpus", cpus},       {"uptime_seconds", uptime_seconds},
+                      {"id", id}};
+  if (!node.empty()) j["node"] = node;
+  return j;
+}
+
+nlohmann::json NodeRow::to_json() const {
+  nlohmann::json j = {{"id", id},
+                      {"hostname", hostname},
+                      {"role", role},
+                      {"leader", leader},
+                      {"availability", availability},
+                      {"state", state},
+                      {"address", address},
+                      {"engine_version", engine_version},
+                      {"endpoint", endpoint},
+                      {"cpus", cpus},
+                      {"memory_total", memory_total},
+                      {"tasks", tasks},
+                      {"kernels", kernels},
+                      {"cpu_percent", cpu_percent ? nlohmann::json(*cpu_percent) : nlohmann::json()},
+                      {"memory_used", memory_used ? nlohmann::json(*memory_used) : nlohmann::json()}};
+  if (!message.empty()) j["message"] = message;
+  return j;
 }
 
 nlohmann::json HealthRow::to_json() const {

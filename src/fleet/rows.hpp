@@ -92,6 +92,7 @@ struct DownOptions {
 };
 struct DownReport {
   int containers = 0, networks = 0, volumes = 0;  // the project's
+  int services = 0;                               // a swarm stack's
   int pool_members = 0;                           // warm pools' members nobody had been handed
   nlohmann::json to_json() const;
 };
@@ -103,6 +104,7 @@ struct PsRow {
   double cpus = 0;                   // 0 = unlimited
   std::int64_t uptime_seconds = -1;  // -1 when not running
   std::string id;
+  std::string node;  // swarm: the node of the task (its hostname)
   nlohmann::json to_json() const;
 };
 
@@ -347,6 +349,20 @@ struct FindReport {
 };
 
 // A compose service as it stands: what the file asks for and what runs.
+// A node of the swarm (`nodes`): what its manager says, and what its own engine adds.
+struct NodeRow {
+  std::string id, hostname, role, availability, state, address, engine_version, message;
+  bool leader = false;
+  std::string endpoint;  // the node's own engine (settings: [swarm] nodes), empty when none matched
+  double cpus = 0;
+  std::int64_t memory_total = 0;
+  int tasks = 0, kernels = 0;  // running tasks of the fleet's services on it, and of them kernels
+  // Through its own engine: the fleet's containers' use, summed (unset without an endpoint).
+  std::optional<double> cpu_percent;
+  std::optional<std::int64_t> memory_used;
+  nlohmann::json to_json() const;
+};
+
 struct ServiceRow {
   std::string name;
   bool enabled = false;  // by the active profiles

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -169,6 +170,26 @@ TemplateSettings read_template(
   return t;
 }
 
+template <typename Where>
+SwarmSettings read_swarm(const toml::table& table, const Where& where) {
+  SwarmSettings swarm;
+  for (const auto& [k, value] : table) {
+    const std::string key = "swarm." + std::string(k.str());
+    if (key != "swarm.nodes") throw InvalidInput(where(value, key) + ": unknown key (known: nodes)");
+    const toml::array* list = value.as_array();
+    if (!list)
+      throw InvalidInput(where(value, key) + ": must be a list of engine endpoints (unix:// or tcp://)");
+    for (const auto& item : *list) {
+      auto endpoint = item.value<std::string>();
+      if (!endpoint || (endpoint->rfind("unix://", 0) != 0 && endpoint->rfind("tcp://", 0) != 0))
+        throw InvalidInput(where(item, key) +
+                           ": each node is an engine endpoint (unix:///path or tcp://host:port)");
+      swarm.nodes.push_back(*endpoint);
+    }
+  }
+  return swarm;
+}
+
 }  // namespace
 
 FleetSettings load_settings(const FleetHome& home) {
@@ -198,8 +219,11 @@ FleetSettings load_settings(const FleetHome& home) {
           settings.templates.push_back(
               read_template(std::string(template_name.str()), *template_node.as_table(), where));
         }
+      } else if (name == "swarm" && node.is_table()) {
+        settings.swarm = read_swarm(*node.as_table(), where);
       } else {
-        throw InvalidInput(where(node, name) + ": unknown section (known: [kernels], [templates.NAME])");
+        throw InvalidInput(where(node, name) +
+                           ": unknown section (known: [kernels], [templates.NAME], [swarm])");
       }
     }
   } else if (other && *other) {
@@ -207,6 +231,16 @@ FleetSettings load_settings(const FleetHome& home) {
   }
   if (const char* ports = std::getenv("LLMSPELL_FLEET_PORTS"); ports && *ports)
     settings.kernels.ports = PortRange::parse(ports, "LLMSPELL_FLEET_PORTS");
+  // Node endpoints, comma separated: a test swarm's come and go with it.
+  if (const char* nodes = std::getenv("LLMSPELL_FLEET_SWARM_NODES"); nodes && *nodes) {
+    settings.swarm.nodes.clear();
+    std::string list = nodes;
+    for (std::size_t at = 0; at <= list.size();) {
+      auto comma = std::min(list.find(',', at), list.size());
+      if (comma > at) settings.swarm.nodes.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+  }
   return settings;
 }
 

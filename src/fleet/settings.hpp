@@ -61,9 +61,16 @@ struct TemplateSettings {
   int idle_cull_seconds = 0;
 };
 
+// The swarm backend's reach into each node: the engines of the swarm's nodes (DOCKER_HOST-style
+// endpoints), matched to swarm node IDs through their /info. What only a node can do goes there:
+// per-container stats, pause and unpause, archive reads, loading images.
+struct SwarmSettings {
+  std::vector<std::string> nodes;
+};
 struct FleetSettings {
   KernelDefaults kernels;
   std::vector<TemplateSettings> templates;
+  SwarmSettings swarm;
 };
 
 inline constexpr const char* kSettingsFile = "fleet.toml";

@@ -1345,4 +1345,77 @@ void FakeEngine::remove_volume(const std::string& name, bool) {
   volumes_.erase(it);
 }
 
+std::vector<engine::ServiceInfo> FakeEngine::list_services(const engine::Filters&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (list_services)");
+}
+
+engine::ServiceInfo FakeEngine::inspect_service(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (inspect_service)");
+}
+
+std::string FakeEngine::create_service(const nlohmann::json&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (create_service)");
+}
+
+std::vector<std::string> FakeEngine::update_service(const std::string&, std::uint64_t,
+                                                    const nlohmann::json&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (update_service)");
+}
+
+void FakeEngine::remove_service(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (remove_service)");
+}
+
+void FakeEngine::service_logs(const std::string&, const engine::LogsOptions&, const engine::OutputSink&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (service_logs)");
+}
+
+std::vector<engine::TaskInfo> FakeEngine::list_tasks(const engine::Filters&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (list_tasks)");
+}
+
+std::vector<engine::NodeInfo> FakeEngine::list_nodes(const engine::Filters&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (list_nodes)");
+}
+
+engine::NodeInfo FakeEngine::inspect_node(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (inspect_node)");
+}
+
+void FakeEngine::update_node(const std::string&, std::uint64_t, const nlohmann::json&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (update_node)");
+}
+
+std::string FakeEngine::create_secret(const nlohmann::json&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (create_secret)");
+}
+
+std::vector<engine::SwarmObject> FakeEngine::list_secrets(const engine::Filters&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (list_secrets)");
+}
+
+void FakeEngine::remove_secret(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (remove_secret)");
+}
+
+std::string FakeEngine::create_config(const nlohmann::json&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (create_config)");
+}
+
+std::vector<engine::SwarmObject> FakeEngine::list_configs(const engine::Filters&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (list_configs)");
+}
+
+void FakeEngine::remove_config(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine has no swarm mode (remove_config)");
+}
+
+std::string FakeEngine::save_image(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine keeps no image contents (save_image)");
+}
+
+void FakeEngine::load_image(const std::string&) {
+  throw engine::UnsupportedEngineError("the fake engine keeps no image contents (load_image)");
+}
+
 }  // namespace fleet::test

@@ -185,6 +185,8 @@ class FakeEngine : public engine::Api {
   void tag_image(const std::string& source, const std::string& target) override;
   // There is no registry: every pull fails as the real engine's does here.
   void pull_image(const std::string& reference, const engine::ProgressSink& progress = nullptr) override;
+  std::string save_image(const std::string& name) override;
+  void load_image(const std::string& tar) override;
 
   std::string create_network(const engine::NetworkCreateOptions& options) override;
   engine::NetworkInfo inspect_network(const std::string& id) override;
@@ -202,6 +204,26 @@ class FakeEngine : public engine::Api {
                                    const std::map<std::string, std::string>& driver_opts = {}) override;
   std::vector<engine::VolumeInfo> list_volumes(const engine::Filters& filters = {}) override;
   void remove_volume(const std::string& name, bool force = false) override;
+
+  // The fake has no swarm mode: each of these throws UnsupportedEngineError.
+  std::vector<engine::ServiceInfo> list_services(const engine::Filters& filters = {}) override;
+  engine::ServiceInfo inspect_service(const std::string& id) override;
+  std::string create_service(const nlohmann::json& spec) override;
+  std::vector<std::string> update_service(const std::string& id, std::uint64_t version,
+                                          const nlohmann::json& spec) override;
+  void remove_service(const std::string& id) override;
+  void service_logs(const std::string& id, const engine::LogsOptions& options,
+                    const engine::OutputSink& sink) override;
+  std::vector<engine::TaskInfo> list_tasks(const engine::Filters& filters = {}) override;
+  std::vector<engine::NodeInfo> list_nodes(const engine::Filters& filters = {}) override;
+  engine::NodeInfo inspect_node(const std::string& id) override;
+  void update_node(const std::string& id, std::uint64_t version, const nlohmann::json& spec) override;
+  std::string create_secret(const nlohmann::json& spec) override;
+  std::vector<engine::SwarmObject> list_secrets(const engine::Filters& filters = {}) override;
+  void remove_secret(const std::string& id) override;
+  std::string create_config(const nlohmann::json& spec) override;
+  std::vector<engine::SwarmObject> list_configs(const engine::Filters& filters = {}) override;
+  void remove_config(const std::string& id) override;
 
  private:
   // Logs the call and throws a queued fault for it; the caller holds mu_.
