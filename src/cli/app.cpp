@@ -154,6 +154,19 @@ int run(int argc, char** argv) {
   auto* nodes =
       app.add_subcommand("nodes", "List the swarm's nodes: state, availability, tasks, kernels, use");
   nodes->add_flag("--json", nodes_json);
+  std::string drain_node_name;
+  int drain_node_timeout = 120;
+  bool drain_node_json = false;
+  auto* drain_node = app.add_subcommand(
+      "drain-node",
+      "Move every kernel off a swarm node with its state (checkpoint, drain, restore elsewhere)");
+  drain_node->add_option("node", drain_node_name, "hostname or node id")->required();
+  drain_node->add_option("-t,--timeout", drain_node_timeout, "seconds to wait for each kernel's new place")
+      ->check(CLI::Range(1, 3600));
+  drain_node->add_flag("--json", drain_node_json);
+  std::string activate_node_name;
+  auto* activate_node = app.add_subcommand("activate-node", "Make a drained swarm node take tasks again");
+  activate_node->add_option("node", activate_node_name, "hostname or node id")->required();
 
   auto* clean =
       app.add_subcommand("clean", "down -v, plus the project's built images and dead test runs' leftovers");
@@ -397,6 +410,8 @@ int run(int argc, char** argv) {
     if (*scale) return cmd_scale(fleet, scale_args, scale_wait);
     if (*ps) return cmd_ps(fleet, ps_all, ps_json);
     if (*nodes) return cmd_nodes(fleet, nodes_json);
+    if (*drain_node) return cmd_drain_node(fleet, drain_node_name, drain_node_timeout, drain_node_json);
+    if (*activate_node) return cmd_activate_node(fleet, activate_node_name);
     if (*clean) return cmd_clean(fleet);
     if (*logs) return cmd_logs(fleet, logs_options);
     if (*health) return cmd_health(fleet, health_names, health_json);

@@ -25,6 +25,8 @@ int cmd_down(Fleet& fleet, const DownOptions& options);
 int cmd_ps(Fleet& fleet, bool all, bool json);
 int cmd_clean(Fleet& fleet);
 int cmd_nodes(Fleet& fleet, bool json);
+int cmd_drain_node(Fleet& fleet, const std::string& node, int timeout_seconds, bool json);
+int cmd_activate_node(Fleet& fleet, const std::string& node);
 
 // any container: kernels, services, containers
 int cmd_health(Fleet& fleet, const std::vector<std::string>& names, bool json);

@@ -143,6 +143,31 @@ int cmd_nodes(Fleet& fleet, bool json) {
   return kExitOk;
 }
 
+int cmd_drain_node(Fleet& fleet, const std::string& node, int timeout_seconds, bool json) {
+  auto rows = fleet.drain_node(node, std::chrono::seconds(timeout_seconds));
+  bool failed = std::any_of(rows.begin(), rows.end(), [](const NodeDrainRow& r) { return !r.error.empty(); });
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) out.push_back(r.to_json());
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::printf("%-40s %-14s %-14s %-8s %s\n", "KERNEL", "FROM", "TO", "SECONDS", "RESTORED");
+    for (const auto& r : rows)
+      std::printf(
+          "%-40s %-14s %-14s %-8.1f %s\n", r.kernel_id.c_str(), r.from_node.c_str(),
+          r.to_node.empty() ? "-" : r.to_node.c_str(), r.seconds,
+          r.error.empty() ? std::to_string(r.restored.size()).append(" global(s)").c_str() : r.error.c_str());
+    std::cerr << "node " << node << " drained; " << rows.size() << " kernel(s) moved\n";
+  }
+  return failed ? kExitFailure : kExitOk;
+}
+
+int cmd_activate_node(Fleet& fleet, const std::string& node) {
+  fleet.activate_node(node);
+  std::cerr << "node " << node << " active\n";
+  return kExitOk;
+}
+
 int cmd_clean(Fleet& fleet) {
   CleanReport r = fleet.clean();
   std::cerr << "removed " << r.down.containers << " container(s), " << r.down.networks << " network(s), "

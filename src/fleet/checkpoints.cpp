@@ -70,6 +70,7 @@ nlohmann::json kernel_control_request(Context& ctx, const ObservedContainer& ker
                                       const nlohmann::json& content, std::chrono::milliseconds timeout) {
   engine::ContainerInspect in = ctx.client.inspect_container(kernel.id);
   nlohmann::json connection = to_host_connection(read_kernel_connection_file(ctx.client, in), in);
+  if (!ctx.kernel_address.empty()) connection["ip"] = ctx.kernel_address;
   jupyter::Endpoint endpoint{
       .ip = connection.value("ip", std::string("127.0.0.1")),
       .port = connection.value("control_port", 0),

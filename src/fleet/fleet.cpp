@@ -369,6 +369,14 @@ std::vector<NodeRow> Fleet::nodes() {
   return guard([&] { return swarm_nodes(impl_->swarm_ctx()); });
 }
 
+std::vector<NodeDrainRow> Fleet::drain_node(const std::string& node, std::chrono::seconds timeout) {
+  return guard([&] { return fleet::drain_node(impl_->swarm_ctx(), node, timeout); });
+}
+
+void Fleet::activate_node(const std::string& node) {
+  guard([&] { set_node_availability(impl_->swarm_ctx(), node, "active"); });
+}
+
 CleanReport Fleet::clean() {
   return guard([&] { return fleet::clean(impl_->ctx(), impl_->compose_project()); });
 }

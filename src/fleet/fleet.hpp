@@ -4,6 +4,7 @@
 // read only by operations that need it, so kernel commands work anywhere.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,10 @@ class Fleet {
   // The swarm's nodes: state, availability, the fleet's tasks and kernels, use through each node's
   // own engine (settings: [swarm] nodes).
   std::vector<NodeRow> nodes();
+  // Moves every kernel off a swarm node with its state (checkpoint, drain, restore elsewhere,
+  // connection files rewritten), leaving the node drained; `activate_node` takes it back.
+  std::vector<NodeDrainRow> drain_node(const std::string& node, std::chrono::seconds timeout);
+  void activate_node(const std::string& node);
   CleanReport clean();
   // The project's services: what the file asks for, what runs.
   std::vector<ServiceRow> services();

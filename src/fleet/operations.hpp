@@ -35,6 +35,9 @@ struct Context {
   util::Clock* clock = nullptr;  // the system clock when null
   PoolService* pools = nullptr;  // warm pools kept by a long-running fleet (serve); none: the engine's
   StatsMemory* stats = nullptr;  // a long-running fleet's previous stats samples (load.hpp)
+  // Where kernels' published ports are reached when not at the address they are published on: a
+  // swarm node's address (its ports are published on all of its addresses, in its own network).
+  std::string kernel_address;
 
   util::Clock& time() const { return clock ? *clock : util::Clock::system(); }
   void warn(const std::string& object, const std::string& text) const {
@@ -228,6 +231,12 @@ std::vector<NodeRow> swarm_nodes(Context& ctx);
 // heartbeat of kernels and a TCP connect to other services' ports at the node's address.
 std::vector<HealthRow> swarm_health(Context& ctx, const compose::Project& project,
                                     const std::vector<std::string>& names);
+// drain-node: checkpoints every kernel task on the node through its engine, sets the node's
+// availability to drain, waits for the swarm to run each task's slot on another node, restores the
+// state there and rewrites the connection files. `node` is a hostname or a node id.
+std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& node, std::chrono::seconds timeout);
+// Sets a node's availability (active, pause, drain); returns the node's row.
+void set_node_availability(Context& ctx, const std::string& node, const std::string& availability);
 // Host connection files (<stack>_<service>.<slot>.json) of the stack's running kernel tasks, their
 // ports on their node's address, read through each node's engine; the paths written.
 std::vector<std::string> write_swarm_connection_files(Context& ctx, const compose::Project& project,

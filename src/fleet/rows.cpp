@@ -55,6 +55,14 @@ nlohmann::json NodeRow::to_json() const {
   return j;
 }
 
+nlohmann::json NodeDrainRow::to_json() const {
+  nlohmann::json j = {{"kernel_id", kernel_id}, {"service", service},       {"from_node", from_node},
+                      {"to_node", to_node},     {"checkpoint", checkpoint}, {"restored", restored},
+                      {"seconds", seconds}};
+  if (!error.empty()) j["error"] = error;
+  return j;
+}
+
 nlohmann::json HealthRow::to_json() const {
   nlohmann::json probes_json = nlohmann::json::array();
   for (const auto& p : probes)

@@ -363,6 +363,15 @@ struct NodeRow {
   nlohmann::json to_json() const;
 };
 
+// A kernel moved off a drained node (drain-node): saved there, restored on the node the swarm chose.
+struct NodeDrainRow {
+  std::string kernel_id, service, from_node, to_node, checkpoint;
+  std::vector<std::string> restored;  // the globals put back
+  double seconds = 0;                 // from the checkpoint to the restore
+  std::string error;                  // what failed; the kernel then starts afresh where it landed
+  nlohmann::json to_json() const;
+};
+
 struct ServiceRow {
   std::string name;
   bool enabled = false;  // by the active profiles
