@@ -56,16 +56,34 @@ void ensure_service_images(Context& ctx, const compose::Project& p,
     }
   };
   auto nodes = node_engines(ctx);
+  // Where `make docker-up` built it: this machine's own engine, when it is none of the nodes.
+  std::shared_ptr<engine::Api> local;
+  try {
+    auto candidate = std::make_shared<engine::Client>(engine::Endpoint::parse(engine::kDefaultDockerHost));
+    const std::string id = candidate->info().value("Swarm", nlohmann::json::object()).value("NodeID", "");
+    if (std::none_of(nodes.begin(), nodes.end(),
+                     [&](const NodeEngine& n) { return n.node_id == id && !id.empty(); }))
+      local = candidate;
+  } catch (const engine::EngineError&) {
+    // No engine of its own on this machine: the swarm's engines are the only sources.
+  }
   for (const auto& image : images) {
-    // The manager's copy, else the first node's that has it.
+    // The manager's copy, else a node's, else this machine's.
     engine::Api* source = has(ctx.client, image) ? &ctx.client : nullptr;
     for (auto& n : nodes)
       if (!source && has(*n.api, image)) source = n.api.get();
+    if (!source && local && has(*local, image)) source = local.get();
     if (!source) {
       if (nodes.empty()) continue;  // the manager pulls it, or its tasks say why not
-      throw InvalidInput("image " + image + " is on none of the swarm's engines: build or load it on one");
+      throw InvalidInput("image " + image + " is on none of the swarm's engines nor on " +
+                         std::string(engine::kDefaultDockerHost) + ": build or load it on one");
     }
     std::string tar;
+    if (source == local.get() && !has(ctx.client, image)) {
+      tar = source->save_image(image);
+      ctx.client.load_image(tar);
+      ctx.progress({image, "Loaded on the manager", ProgressEvent::Kind::Done});
+    }
     for (auto& n : nodes) {
       if (n.api.get() == source || has(*n.api, image)) continue;
       if (tar.empty()) tar = source->save_image(image);
