@@ -54,6 +54,7 @@ bench: setup build
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/serve_bench.py
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/pool_bench.py
 	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/gateway_bench.py
+	@FLEET_CLI=$(abspath $(FLEET)) /usr/bin/python3 tests/bench/swarm_bench.py
 
 format: configure
 	@cmake --build $(BUILD_DIR) --target format
