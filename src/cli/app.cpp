@@ -208,6 +208,7 @@ int run(int argc, char** argv) {
   spawn->add_option("language", spawn_options.language, "lua or javascript (default lua)");
   spawn->add_option("--memory", spawn_options.memory, "memory limit (default 512m)");
   spawn->add_option("--cpus", spawn_options.cpus, "CPU limit (default 0.5)");
+  spawn->add_option("--node", spawn_options.node, "swarm backend: the node to run it on (hostname or id)");
   spawn->add_option("--name", spawn_options.name, "the kernel's id (default kernel-<8 hex digits>)");
   spawn->add_option("--owner", spawn_options.owner, "who it is for (default: you)");
   spawn->add_option("--image", spawn_options.image, "kernel image (default llmspell:latest)");

@@ -278,8 +278,6 @@ class Api {
   virtual std::string create_config(const nlohmann::json& spec) = 0;
   virtual std::vector<SwarmObject> list_configs(const Filters& filters = {}) = 0;
   virtual void remove_config(const std::string& id) = 0;
-  // Loads an image tarball (the body of GET /images/{name}/get) read through `source`, a chunk at a
-  // time until it returns false.
 };
 
 }  // namespace fleet::engine

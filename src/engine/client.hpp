@@ -119,8 +119,6 @@ class Client final : public Api {
   std::string create_config(const nlohmann::json& spec) override;
   std::vector<SwarmObject> list_configs(const Filters& filters = {}) override;
   void remove_config(const std::string& id) override;
-  // Loads an image tarball (the body of GET /images/{name}/get) read through `source`, a chunk at a
-  // time until it returns false.
 
  private:
   struct Call {

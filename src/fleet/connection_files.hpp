@@ -13,6 +13,10 @@
 
 namespace fleet {
 
+// In a swarm kernel's host connection file: the node it runs on (Jupyter clients ignore the key;
+// the local registry's sweep leaves such files to the swarm backend).
+inline constexpr const char* kSwarmNodeKey = "llmspell_swarm_node";
+
 // Where the kernel writes its file when the container does not say (LLMSPELL_CONNECTION_FILE).
 inline constexpr const char* kDefaultKernelConnectionFile = "/var/lib/llmspell/state/connection.json";
 

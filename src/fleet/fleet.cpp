@@ -202,6 +202,16 @@ struct Fleet::Impl {
     return x->value("backend", std::string("local"));  // checked by check_fleet_extensions
   }
   bool on_swarm() { return backend_of(compose_project()) == "swarm"; }
+  // Kernel commands work without a compose file: --backend, else a compose file's x-fleet.backend
+  // when one loads, else this engine.
+  bool kernels_on_swarm() {
+    if (!options.backend.empty()) return backend_of(compose::Project{}) == "swarm";
+    try {
+      return has_compose_file() && on_swarm();
+    } catch (const std::exception&) {
+      return false;  // a compose file that does not load is not the kernel commands' business
+    }
+  }
 
   const compose::Project* optional_project() { return has_compose_file() ? &compose_project() : nullptr; }
 
@@ -564,6 +574,13 @@ KernelRow Fleet::spawn(const SpawnOptions& options) {
   return guard([&] {
     Template t =
         impl_->template_of(options.language, options.config, options.memory, options.cpus, options.image);
+    if (impl_->kernels_on_swarm())
+      return swarm_spawn(
+          impl_->swarm_ctx(), t,
+          {.kernel_id = options.name, .owner = options.owner, .labels = parse_labels(options.labels)},
+          options.node);
+    if (!options.node.empty())
+      throw InvalidInput("--node places a kernel on a swarm node: give --backend swarm");
     return fleet::spawn(
         impl_->ctx(), t,
         {.kernel_id = options.name, .owner = options.owner, .labels = parse_labels(options.labels)});
@@ -571,7 +588,10 @@ KernelRow Fleet::spawn(const SpawnOptions& options) {
 }
 
 std::vector<KernelRow> Fleet::list(const ListOptions& options) {
-  return guard([&] { return fleet::list(impl_->ctx(), options); });
+  return guard([&] {
+    if (impl_->kernels_on_swarm()) return swarm_list(impl_->swarm_ctx(), options);
+    return fleet::list(impl_->ctx(), options);
+  });
 }
 
 KernelRow Fleet::kernel(const std::string& name, bool activity) {
@@ -629,6 +649,7 @@ std::vector<KernelRow> Fleet::stop(const StopOptions& options) {
     if (options.drain_timeout && (*options.drain_timeout < 0 || *options.drain_timeout > 86400))
       throw InvalidInput("the drain timeout must be 0 to 86400 seconds");
     impl_->lenient_settings();
+    if (impl_->kernels_on_swarm()) return swarm_stop(impl_->ctx(), options);
     const compose::Project* project = nullptr;
     try {
       project = impl_->optional_project();

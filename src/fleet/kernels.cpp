@@ -54,6 +54,8 @@ unsigned sample_workers(std::size_t count) {
   return static_cast<unsigned>(std::clamp<std::size_t>(count, 1, 32));
 }
 
+}  // namespace
+
 void check_kernel_id(const std::string& id) {
   static const std::regex valid("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
   if (!std::regex_match(id, valid))
@@ -80,6 +82,8 @@ void check_labels(const std::map<std::string, std::string>& extra) {
     }
   }
 }
+
+namespace {
 
 // What the engine would refuse halfway through is refused first.
 void check_against_host(Context& ctx, const Template& t) {

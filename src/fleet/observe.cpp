@@ -78,6 +78,8 @@ Observed observe_containers(engine::Api& engine, const engine::Filters& filters)
   std::map<std::string, bool> image_managed;
   for (const auto& c : engine.list_containers({.all = true, .filters = filters})) {
     const engine::Labels& labels = c.labels;
+    // A swarm task's container on this engine (a manager's or a node's) is the swarm backend's.
+    if (labels.count("com.docker.swarm.task.id")) continue;
     if (value_of(labels, labels::kManaged) != "true") {
       o.foreign.push_back(c.name() +
                           ": carries fleet or compose labels but not the fleet's managed label "

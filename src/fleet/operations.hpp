@@ -146,6 +146,10 @@ KernelRow start_kernel(Context& ctx, const Template& t, const StartKernel& kerne
 std::optional<KernelRow> claim_pooled(Context& ctx, std::vector<ObservedContainer> kernels,
                                       const std::string& identity, const std::string& owner);
 std::string new_kernel_id();
+// What a kernel's id, owner and extra labels may be (InvalidInput naming the value otherwise).
+void check_kernel_id(const std::string& id);
+void check_owner(const std::string& owner);
+void check_labels(const std::map<std::string, std::string>& extra);
 std::vector<KernelRow> list(Context& ctx, const ListOptions& options);
 // The kernels' own status (execution state, last activity, clients, pending) and, with `stats`,
 // one stats sample each, all at once.
@@ -231,12 +235,30 @@ std::vector<NodeRow> swarm_nodes(Context& ctx);
 // heartbeat of kernels and a TCP connect to other services' ports at the node's address.
 std::vector<HealthRow> swarm_health(Context& ctx, const compose::Project& project,
                                     const std::vector<std::string>& names);
+// Changes a swarm service's spec through `change`, reading its version again when another writer
+// got there first ("update out of sequence").
+void update_service_spec(Context& ctx, const std::string& id,
+                         const std::function<nlohmann::json(nlohmann::json)>& change);
 // drain-node: checkpoints every kernel task on the node through its engine, sets the node's
 // availability to drain, waits for the swarm to run each task's slot on another node, restores the
 // state there and rewrites the connection files. `node` is a hostname or a node id.
 std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& node, std::chrono::seconds timeout);
 // Sets a node's availability (active, pause, drain); returns the node's row.
 void set_node_availability(Context& ctx, const std::string& node, const std::string& availability);
+// Kernels on a swarm (swarm_kernels.cpp): a spawned kernel is a service of one replica
+// (llmspell-<kernel id>), on `node` when one is named; its connection file names its node's address.
+KernelRow swarm_spawn(Context& ctx, const Template& t, const SpawnExtras& extras, const std::string& node);
+// Every kernel on the swarm: spawned ones and the replicas of compose kernel services.
+std::vector<KernelRow> swarm_list(Context& ctx, const ListOptions& options);
+// Stops spawned kernels (their services go, with their connection files); a compose replica is
+// scaled, not stopped.
+std::vector<KernelRow> swarm_stop(Context& ctx, const StopOptions& options);
+// Loads images onto every node engine that lacks them, from the manager, a node or this machine.
+void ensure_images_on_nodes(Context& ctx, std::vector<std::string> images);
+// <kernel_id>.json for a running task, read through its node's engine, at the node's address.
+std::filesystem::path write_task_connection_file(Context& ctx, engine::Api& node,
+                                                 const std::string& node_address,
+                                                 const engine::TaskInfo& task, const std::string& kernel_id);
 // Host connection files (<stack>_<service>.<slot>.json) of the stack's running kernel tasks, their
 // ports on their node's address, read through each node's engine; the paths written.
 std::vector<std::string> write_swarm_connection_files(Context& ctx, const compose::Project& project,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <set>
 
+#include "fleet/connection_files.hpp"
 #include "fleet/operations.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_lock.hpp"
@@ -36,6 +37,9 @@ RegistryRefresh refresh_registry(Context& ctx, bool remove_stale_files, bool wai
     if (!remove_stale_files) break;
     if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
     if (live.count(entry.path().stem().string())) continue;
+    // A swarm kernel's file is kept by the swarm backend (it names the kernel's node), not here.
+    if (std::ifstream file(entry.path()); nlohmann::json::parse(file, nullptr, false).contains(kSwarmNodeKey))
+      continue;
     auto written = std::filesystem::last_write_time(entry.path(), ec);
     if (ec || written >= snapshot) continue;
     std::filesystem::remove(entry.path(), ec);

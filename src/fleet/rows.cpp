@@ -110,6 +110,7 @@ nlohmann::json KernelRow::to_json() const {
   put(j, "pending", pending);
   if (drain) j["drain"] = drain->to_json();
   if (!restored_from.empty()) j["restored"] = {{"checkpoint", restored_from}, {"globals", restored}};
+  if (!node.empty()) j["node"] = node;
   return j;
 }
 

@@ -159,6 +159,7 @@ struct SpawnOptions {
   std::string owner;                // default: the OS user
   std::string image;                // default: the fleet config's (llmspell:latest)
   std::vector<std::string> labels;  // extra KEY=VALUE labels
+  std::string node;                 // swarm backend: the node to run it on (hostname or id)
   // A checkpoint id: the kernel is of the checkpoint's template (language, config, image and
   // limits; none of those may be given too) and starts with its user state loaded.
   std::string restore;
@@ -239,6 +240,7 @@ struct KernelRow {
   std::optional<DrainOutcome> drain;  // stop: how its drain went
   std::string restored_from;          // spawn --restore: the checkpoint
   std::vector<std::string> restored;  // the globals it loaded
+  std::string node;                   // swarm: the node it runs on
   // "exited (OOM killed)", "running", ...
   std::string state_text() const;
   nlohmann::json to_json() const;

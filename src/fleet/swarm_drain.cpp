@@ -88,7 +88,11 @@ std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& name, std:
   for (auto& t : ctx.client.list_tasks({{"node", {node.id}}, {"desired-state", {"running"}}})) {
     auto s = kernel_services.find(t.service_id);
     if (s == kernel_services.end() || t.state != "running") continue;
-    NodeDrainRow row{.kernel_id = s->second.name + "." + std::to_string(t.slot),
+    // A spawned kernel's id is on its service; a compose replica is named after its task.
+    auto spawned = s->second.labels.find(labels::kKernelId);
+    NodeDrainRow row{.kernel_id = spawned != s->second.labels.end()
+                                      ? spawned->second
+                                      : s->second.name + "." + std::to_string(t.slot),
                      .service = s->second.name,
                      .from_node = node.hostname};
     moving.push_back({t, row, nullptr});
@@ -115,17 +119,33 @@ std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& name, std:
       m.checkpoint = read_checkpoint(ctx.home, m.row.checkpoint);
       ctx.progress({m.row.kernel_id, "Checkpointed", ProgressEvent::Kind::Done});
     } catch (const std::exception& e) {
-      // One kernel that cannot be saved does not keep the node from draining: it is said per kernel.
       m.row.error = std::string("checkpoint: ") + e.what();
-      ctx.warn(m.row.kernel_id, m.row.error);
     }
   }
+  // State that could not be saved would be lost by the drain: the node stays as it is.
+  for (const auto& m : moving)
+    if (!m.row.error.empty())
+      throw OperationFailed("node " + node.hostname + " is not drained: " + m.row.kernel_id + ": " +
+                            m.row.error);
   const auto started = ctx.time().now();
+  // A kernel spawned onto this node (spawn --node) is pinned to it: it is pinned away from it now.
+  std::set<std::string> pinned;
+  for (const auto& m : moving) pinned.insert(m.task.service_id);
+  for (const auto& id : pinned)
+    update_service_spec(ctx, id, [&](nlohmann::json spec) {
+      auto& constraints = spec["TaskTemplate"]["Placement"]["Constraints"];
+      if (!constraints.is_array()) return spec;
+      for (auto& c : constraints)
+        if (c == "node.id==" + node.id) c = "node.id!=" + node.id;
+      return spec;
+    });
   set_node_availability(ctx, node.id, "drain");
   ctx.progress({node.hostname, "Draining", ProgressEvent::Kind::Done});
 
-  // Each slot's new task, running elsewhere; then its state back.
+  // Each slot's new task, running elsewhere; then its state back. One deadline for them all.
+  const auto deadline = ctx.time().now() + timeout;
   for (auto& m : moving) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - ctx.time().now());
     engine::TaskInfo replacement;
     bool found = util::poll_until(
         [&] {
@@ -138,7 +158,9 @@ std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& name, std:
             }
           return false;
         },
-        {.timeout = timeout, .interval = std::chrono::milliseconds(250), .clock = ctx.clock});
+        {.timeout = std::max(left, std::chrono::milliseconds(0)),
+         .interval = std::chrono::milliseconds(250),
+         .clock = ctx.clock});
     if (!found) {
       m.row.error = "no replacement running elsewhere within " + std::to_string(timeout.count()) + " s";
       ctx.warn(m.row.kernel_id, m.row.error);
@@ -158,21 +180,15 @@ std::vector<NodeDrainRow> drain_node(Context& ctx, const std::string& name, std:
       Context c = on_node(ctx, *there, to == nodes.end() ? "" : to->addr);
       ObservedContainer k = kernel_of_task(*there, replacement, m.row.kernel_id, m.row.service);
       m.row.restored = load_checkpoint(c, k, m.checkpoint);
+      // Its connection file names the new node and ports.
+      write_task_connection_file(ctx, *there, to == nodes.end() ? "" : to->addr, replacement,
+                                 m.row.kernel_id);
       m.row.seconds = std::chrono::duration<double>(ctx.time().now() - started).count();
       ctx.progress({m.row.kernel_id, "Restored on " + m.row.to_node, ProgressEvent::Kind::Done});
     } catch (const std::exception& e) {
       m.row.error = std::string("restore: ") + e.what();
       ctx.warn(m.row.kernel_id, m.row.error);
     }
-  }
-  // Connection files name the new node and ports.
-  std::set<std::string> stacks;
-  for (const auto& [id, s] : kernel_services)
-    if (s.labels.count(kStackNamespace)) stacks.insert(s.labels.at(kStackNamespace));
-  for (const auto& stack : stacks) {
-    compose::Project p;
-    p.name = stack;
-    write_swarm_connection_files(ctx, p);
   }
   std::vector<NodeDrainRow> rows;
   for (auto& m : moving) rows.push_back(std::move(m.row));

@@ -23,8 +23,9 @@ namespace fleet {
 std::vector<NodeEngine> node_engines(Context& ctx) {
   std::vector<NodeEngine> out;
   for (const auto& endpoint : ctx.settings.swarm.nodes) {
-    auto api = std::make_shared<engine::Client>(engine::Endpoint::parse(endpoint));
+    std::shared_ptr<engine::Client> api;
     try {
+      api = std::make_shared<engine::Client>(engine::Endpoint::parse(endpoint));
       const std::string id = api->info().value("Swarm", nlohmann::json::object()).value("NodeID", "");
       if (id.empty()) {
         ctx.warn(endpoint, "this engine is in no swarm; not used as a node");
@@ -45,6 +46,10 @@ void ensure_service_images(Context& ctx, const compose::Project& p,
                            const std::vector<std::string>& services) {
   std::vector<std::string> images;
   for (const auto& name : services) images.push_back(p.services.at(name).image);
+  ensure_images_on_nodes(ctx, std::move(images));
+}
+
+void ensure_images_on_nodes(Context& ctx, std::vector<std::string> images) {
   std::sort(images.begin(), images.end());
   images.erase(std::unique(images.begin(), images.end()), images.end());
   auto has = [](engine::Api& api, const std::string& image) {
@@ -93,6 +98,20 @@ void ensure_service_images(Context& ctx, const compose::Project& p,
   }
 }
 
+std::filesystem::path write_task_connection_file(Context& ctx, engine::Api& node,
+                                                 const std::string& node_address,
+                                                 const engine::TaskInfo& task, const std::string& kernel_id) {
+  engine::ContainerInspect container = node.inspect_container(task.container_id);
+  nlohmann::json host = to_host_connection(read_kernel_connection_file(node, container), container);
+  // Ports are published on every address of the task's node: the swarm's address for it reaches it.
+  host["ip"] = node_address;
+  host[kSwarmNodeKey] = task.node_id;
+  ctx.home.prepare();
+  auto path = ctx.home.connection_file(kernel_id);
+  util::write_file_atomically(path, host.dump(2) + "\n", 0600);
+  return path;
+}
+
 std::vector<std::string> write_swarm_connection_files(Context& ctx, const compose::Project& p,
                                                       bool say_missing) {
   std::vector<std::string> written;
@@ -126,14 +145,8 @@ std::vector<std::string> write_swarm_connection_files(Context& ctx, const compos
     // The kernel's id is its task's name, as `docker service ps` shows it: <stack>_<service>.<slot>.
     const std::string kernel_id = service->second + "." + std::to_string(t.slot);
     try {
-      engine::ContainerInspect container = node->api->inspect_container(t.container_id);
-      nlohmann::json host = to_host_connection(read_kernel_connection_file(*node->api, container), container);
-      // Ports are published on every address of the task's node: the swarm's address for it reaches it.
-      host["ip"] = addresses[t.node_id];
-      ctx.home.prepare();
-      auto path = ctx.home.connection_file(kernel_id);
-      util::write_file_atomically(path, host.dump(2) + "\n", 0600);
-      written.push_back(path.string());
+      written.push_back(
+          write_task_connection_file(ctx, *node->api, addresses[t.node_id], t, kernel_id).string());
     } catch (const std::exception& e) {
       // Not written yet (the kernel is starting): the next up, scale or ps writes it.
       if (say_missing) ctx.warn(kernel_id, std::string("no connection file yet: ") + e.what());
@@ -184,7 +197,8 @@ std::vector<HealthRow> swarm_health(Context& ctx, const compose::Project& p,
       for (const auto& port : t.ports)
         if (port.protocol == "tcp" && port.published_port)
           ports.emplace(port.target_port, port.published_port);
-      const std::string address = addresses[t.node_id];
+      const auto known = addresses.find(t.node_id);
+      const std::string address = known == addresses.end() ? "" : known->second;
       for (const auto& [target, published] : ports) {
         if (!r.kernel_id.empty() && target != kKernelShellPort + 4) continue;  // kernels: the heartbeat
         if (!r.kernel_id.empty()) {

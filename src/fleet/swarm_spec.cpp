@@ -52,8 +52,8 @@ void note_what_swarm_lacks(const compose::Service& s, std::vector<std::string>& 
 }
 
 json update_config(const compose::SwarmUpdateConfig& c) {
-  json j = json::object();
-  if (c.parallelism) j["Parallelism"] = *c.parallelism;
+  // One task at a time unless told (docker stack's default; the API's 0 would be all at once).
+  json j = {{"Parallelism", c.parallelism.value_or(1)}};
   if (c.delay_ns) j["Delay"] = *c.delay_ns;
   if (c.monitor_ns) j["Monitor"] = *c.monitor_ns;
   if (!c.failure_action.empty()) j["FailureAction"] = c.failure_action;
@@ -73,7 +73,9 @@ json restart_policy(const compose::Service& s) {
     if (r.max_attempts) j["MaxAttempts"] = *r.max_attempts;
     return j;
   }
-  if (s.restart.empty() || s.restart == "no") return {{"Condition", "none"}};
+  // No restart (or "no") leaves the swarm's default, any, as docker stack does: a drained or failed
+  // node's tasks are then rescheduled.
+  if (s.restart.empty() || s.restart == "no") return nullptr;
   if (s.restart.rfind("on-failure", 0) == 0) {
     json j = {{"Condition", "on-failure"}};
     if (auto colon = s.restart.find(':'); colon != std::string::npos)
@@ -220,13 +222,15 @@ json endpoint_spec(const compose::Service& s, const SwarmEndpoints& endpoints,
     note_unsupported(s, "deploy.endpoint_mode", "vip needs IPVS, which this kernel lacks: dnsrr used", notes);
     mode = "dnsrr";
   }
+  // A kernel's five ports must reach one kernel: the routing mesh would spread them over replicas.
+  const bool host_ports = mode == "dnsrr" || is_kernel_service(s);
   json ports = json::array();
   bool host_ip_dropped = false;
   for (const auto& port : s.ports) {
     // Without a virtual IP there is no routing mesh: a port is published on the node of each task.
     json entry = {{"Protocol", port.protocol},
                   {"TargetPort", port.container_port},
-                  {"PublishMode", mode == "dnsrr" ? "host" : "ingress"}};
+                  {"PublishMode", host_ports ? "host" : "ingress"}};
     if (port.host_port) entry["PublishedPort"] = port.host_port;
     host_ip_dropped = host_ip_dropped || !port.host_ip.empty();
     ports.push_back(entry);
@@ -320,8 +324,8 @@ StackService stack_service(const compose::Project& p, const compose::Service& s,
 
   json task = {{"ContainerSpec", container_spec(p, s, secrets, configs)},
                {"Resources", resources(s)},
-               {"RestartPolicy", restart_policy(s)},
                {"Networks", networks(p, s)}};
+  if (json restart = restart_policy(s); !restart.is_null()) task["RestartPolicy"] = restart;
   json placement = json::object();
   if (!s.swarm.constraints.empty()) placement["Constraints"] = s.swarm.constraints;
   if (!s.swarm.preferences.empty()) {

@@ -111,7 +111,14 @@ void ensure_networks(Context& ctx, const compose::Project& p, const std::vector<
                      const StepLog& steps) {
   auto existing = ctx.client.list_networks();
   auto has = [&](const std::string& name) {
-    return std::any_of(existing.begin(), existing.end(), [&](const auto& n) { return n.name == name; });
+    auto found =
+        std::find_if(existing.begin(), existing.end(), [&](const auto& n) { return n.name == name; });
+    if (found == existing.end()) return false;
+    // A local network of the name (a local `up` of the project made it) cannot carry swarm tasks.
+    if (found->raw.value("Scope", std::string("swarm")) != "swarm")
+      throw Conflict("network " + name + " exists on this engine as a local " + found->driver +
+                     " network: `down` the project's local containers first, or pick another project name");
+    return true;
   };
   for (const auto& n : stack_networks(p, services)) {
     if (has(n.name)) continue;
@@ -153,21 +160,6 @@ void ensure_bind_sources(const compose::Project& p, const std::vector<std::strin
 
 std::vector<engine::ServiceInfo> stack_services(Context& ctx, const compose::Project& p) {
   return ctx.client.list_services(of_stack(p));
-}
-
-// Updates a service, reading its version again when another writer got there first.
-void update_service(Context& ctx, const std::string& id,
-                    const std::function<nlohmann::json(nlohmann::json)>& change) {
-  for (int attempt = 0;; ++attempt) {
-    engine::ServiceInfo current = ctx.client.inspect_service(id);
-    try {
-      for (const auto& w : ctx.client.update_service(id, current.version, change(current.spec)))
-        ctx.warn(current.name, w);
-      return;
-    } catch (const engine::ServerError& e) {
-      if (attempt >= 3 || e.daemon_message().find("out of sequence") == std::string::npos) throw;
-    }
-  }
 }
 
 bool has_ipvs() {
@@ -252,13 +244,14 @@ UpReport swarm_up(Context& ctx, const compose::Project& p, const ConvergeOptions
     const auto hash = found->labels.find(kSpecHash);
     if (hash != found->labels.end() && hash->second == wanted_spec.spec["Labels"][kSpecHash]) {
       if (found->replicas && static_cast<int>(*found->replicas) != replicas) {
-        update_service(ctx, found->id, [&](nlohmann::json spec) { return with_replicas(spec, replicas); });
+        update_service_spec(ctx, found->id,
+                            [&](nlohmann::json spec) { return with_replicas(spec, replicas); });
         steps("scale service",
               wanted_spec.name + " " + std::to_string(*found->replicas) + " -> " + std::to_string(replicas));
       }
       continue;
     }
-    update_service(ctx, found->id, [&](nlohmann::json) { return wanted_spec.spec; });
+    update_service_spec(ctx, found->id, [&](nlohmann::json) { return wanted_spec.spec; });
     steps("update service", wanted_spec.name);
   }
   say_notes(ctx, notes);
@@ -292,7 +285,7 @@ UpReport swarm_scale(Context& ctx, const compose::Project& p, const std::map<std
     report.services.push_back(service.name.substr(p.name.size() + 1));
     wanted[service.id] = count;
     if (static_cast<int>(*service.replicas) == count) continue;
-    update_service(ctx, service.id, [&](nlohmann::json spec) { return with_replicas(spec, count); });
+    update_service_spec(ctx, service.id, [&](nlohmann::json spec) { return with_replicas(spec, count); });
     step_log(ctx, report)("scale service", service.name + " " + std::to_string(*service.replicas) + " -> " +
                                                std::to_string(count));
   }
@@ -397,6 +390,21 @@ void swarm_logs(Context& ctx, const compose::Project& p, const std::vector<std::
     });
     for (int i : {1, 2})
       if (!partial[i].empty()) sink(key, i == 2 ? Stream::Stderr : Stream::Stdout, partial[i]);
+  }
+}
+
+// Updates a service, reading its version again when another writer got there first.
+void update_service_spec(Context& ctx, const std::string& id,
+                         const std::function<nlohmann::json(nlohmann::json)>& change) {
+  for (int attempt = 0;; ++attempt) {
+    engine::ServiceInfo current = ctx.client.inspect_service(id);
+    try {
+      for (const auto& w : ctx.client.update_service(id, current.version, change(current.spec)))
+        ctx.warn(current.name, w);
+      return;
+    } catch (const engine::ServerError& e) {
+      if (attempt >= 3 || e.daemon_message().find("out of sequence") == std::string::npos) throw;
+    }
   }
 }
 

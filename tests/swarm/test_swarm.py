@@ -203,6 +203,36 @@ class SwarmBackendTest(unittest.TestCase):
             return count
         wait_for("no duplicate containers", lambda: stack_containers() == wanted, 30)
 
+    def test_4b_a_kernel_spawned_on_node2_moves_with_drain_node(self):
+        hostname = self.cluster.name + "-node2"
+        self.fleet("activate-node", hostname)
+        started = time.time()
+        kernel = json.loads(self.fleet("spawn", "--node", hostname, "--owner", "ada", "--json").stdout)
+        FIGURES["spawn_on_node_s"] = round(time.time() - started, 2)
+        self.addCleanup(self.fleet, "stop", kernel["kernel_id"], ok=None)
+        self.assertEqual(kernel["node"], hostname)
+        self.assertEqual(kernel["origin"], "spawned")
+        path = self.connection_file(kernel["kernel_id"])
+        status, out, ip = kernel_run(path, "print(1+1); kept = 'still here'")
+        self.assertEqual((status, out, ip), ("ok", "2\n", self.cluster.node("node2").ip))
+        listed = {k["kernel_id"]: k for k in self.fleet_json("list")}
+        self.assertEqual(listed[kernel["kernel_id"]]["owner"], "ada")
+        self.assertEqual(listed[kernel["kernel_id"]]["node"], hostname)
+        moved = self.fleet_json("drain-node", hostname)
+        self.addCleanup(self.fleet, "activate-node", hostname)
+        row = next(m for m in moved if m["kernel_id"] == kernel["kernel_id"])
+        self.assertNotEqual(row["to_node"], hostname)
+        self.assertIn("kept", row["restored"])
+        status, out, ip = kernel_run(path, "print(kept)")
+        self.assertEqual((status, out), ("ok", "still here\n"))
+        self.assertNotEqual(ip, self.cluster.node("node2").ip)
+        # A compose replica is scaled, not stopped; a spawned kernel stops with its file.
+        replica = self.tasks("kernel-lua-openai")[0]["name"]
+        self.assertIn("scale the service", self.fleet("stop", replica, ok=1).stderr)
+        self.fleet("stop", kernel["kernel_id"])
+        self.assertFalse(os.path.exists(path))
+        self.assertNotIn(kernel["kernel_id"], {k["kernel_id"] for k in self.fleet_json("list")})
+
     def test_5_down_leaves_nothing(self):
         self.fleet("down")
         self.assertEqual(self.docker("service", "ls", "--filter", f"label=com.docker.stack.namespace={PROJECT}",
@@ -221,6 +251,10 @@ class SwarmBackendTest(unittest.TestCase):
                            text=True, env=dict(self.env, DOCKER_HOST="unix:///var/run/docker.sock"), timeout=60)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("needs a swarm manager", r.stderr)
+        self.assertEqual(self.docker("service", "ls", "-q"), "")  # nothing was made on the swarm either
+        r = self.fleet("spawn", "--node", "nowhere", ok=2)
+        self.assertIn('no node "nowhere"', r.stderr)
+        self.assertEqual(self.docker("service", "ls", "-q"), "")
         r = self.fleet("scale", "kernel-dev", "2", ok=2)
         self.assertIn("not deployed on the swarm", r.stderr)
 

@@ -101,7 +101,7 @@ services:
   CHECK(spec["EndpointSpec"]["Ports"][0] ==
         json({{"Protocol", "tcp"}, {"TargetPort", 80}, {"PublishedPort", 8080}, {"PublishMode", "ingress"}}));
   CHECK(spec["TaskTemplate"]["Networks"][0]["Target"] == "stk_default");
-  CHECK(spec["TaskTemplate"]["RestartPolicy"]["Condition"] == "none");  // no restart key: compose's "no"
+  CHECK_FALSE(spec["TaskTemplate"].contains("RestartPolicy"));  // no restart key: the swarm's default (any)
   CHECK(notes.empty());
 }
 
@@ -157,11 +157,25 @@ services:
                                       {"MaxFailureRatio", 0.1},
                                       {"Order", "start-first"}}));
   CHECK(spec["RollbackConfig"] == json({{"Parallelism", 1}}));
+  compose::Project one_by_one =
+      load("services:\n  a:\n    image: i\n    deploy: {update_config: {order: start-first}}\n");
+  CHECK(spec_of(one_by_one, "a", 1, false, notes).spec["UpdateConfig"] ==
+        json({{"Parallelism", 1}, {"Order", "start-first"}}));  // docker stack's default, not all at once
   // vip asked for without IPVS: dnsrr, said.
   CHECK(spec["EndpointSpec"]["Mode"] == "dnsrr");
   CHECK(mentions(notes, "services.api.deploy.endpoint_mode vip needs IPVS"));
   CHECK(mentions(notes, "services.api.container_name is not available on swarm"));
   CHECK(mentions(notes, "services.api.cpuset is not available on swarm"));
+}
+
+TEST_CASE("a kernel service keeps host-mode ports even where the routing mesh works", "[swarm][spec]") {
+  // The mesh would balance each of a kernel's five ports on its own, over different replicas.
+  compose::Project p =
+      load("services:\n  k:\n    image: i\n    ports: [\"9555\"]\n    x-fleet: {kernel: true}\n");
+  std::vector<std::string> notes;
+  json spec = spec_of(p, "k", 3, true, notes).spec;
+  CHECK(spec["EndpointSpec"]["Mode"] == "vip");
+  CHECK(spec["EndpointSpec"]["Ports"][0]["PublishMode"] == "host");
 }
 
 TEST_CASE("a global service has no replica count", "[swarm][spec]") {
